@@ -1,0 +1,58 @@
+"""The FastAPI application: the spec's JSON contracts and the web front."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from api import auth
+from api.errors import install_error_handlers
+from api.temporal import LazyTemporalClient
+from core.db import SessionFactory, create_engine, create_session_factory
+from core.settings import Settings
+from web import pages
+
+
+def create_app(
+    settings: Settings,
+    *,
+    session_factory: SessionFactory | None = None,
+    temporal: LazyTemporalClient | None = None,
+) -> FastAPI:
+    """Build the app; tests pass their own session factory and Temporal client."""
+    engine: AsyncEngine | None = None
+    if session_factory is None:
+        engine = create_engine(settings.database_url)
+        session_factory = create_session_factory(engine)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        if engine is not None:
+            await engine.dispose()
+
+    app = FastAPI(
+        title="Shopflow",
+        description="Интернет-магазин на Temporal: контракты сервисов из спецификации",
+        version="0.1.0",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.session_factory = session_factory
+    app.state.temporal = temporal or LazyTemporalClient(
+        settings.temporal_address, settings.temporal_namespace
+    )
+    install_error_handlers(app, html_renderer=pages.render_error_page)
+
+    @app.get("/healthz", tags=["ops"])
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    app.include_router(auth.router)
+    app.include_router(pages.router)
+    app.mount("/static", StaticFiles(directory=pages.STATIC_DIR), name="static")
+    return app

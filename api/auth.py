@@ -1,0 +1,170 @@
+"""auth contracts (spec section 4): /auth/register, /auth/login, /auth/logout, /auth/auth."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+from typing import Annotated
+
+from fastapi import APIRouter, Cookie, Response
+from fastapi.responses import JSONResponse
+from temporalio.client import Client, WorkflowFailureError
+from temporalio.common import (
+    SearchAttributePair,
+    TypedSearchAttributes,
+    WorkflowIDConflictPolicy,
+    WorkflowIDReusePolicy,
+)
+from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
+
+from api.deps import (
+    SESSION_COOKIE,
+    CurrentUser,
+    SessionCookie,
+    SessionDep,
+    SessionFactoryDep,
+    SettingsDep,
+    TemporalDep,
+)
+from core.db import SessionFactory, transaction
+from core.errors import AlreadyExistsError, DomainError, error_class
+from core.settings import Settings
+from models.auth import LoginRequest, RegisterRequest, User, UserPublic
+from models.payloads import RegistrationInput, RegistrationResult
+from services import auth
+from workflows.policies import CUSTOMER_ID, FLOW_STATUS, REGISTRATION_TIMEOUT, WORKFLOW_QUEUE
+
+router = APIRouter(prefix="/auth", tags=["auth"])
+
+
+def _public(user: User | RegisterRequest) -> UserPublic:
+    return UserPublic.model_validate(user, from_attributes=True)
+
+
+def domain_error_from(exc: WorkflowFailureError) -> DomainError:
+    """The domain error a failed workflow ended with (its type names the class)."""
+    cause = exc.cause
+    if isinstance(cause, ApplicationError) and cause.type:
+        details = cause.details[0] if cause.details and isinstance(cause.details[0], dict) else {}
+        return error_class(cause.type)(cause.message, fields=details)
+    return DomainError("Операция не выполнена")
+
+
+async def register_customer(
+    *, data: RegisterRequest, sessions: SessionFactory, temporal: Client, wait: float
+) -> bool:
+    """Run the registration workflow; True once it finished, False if it is still running."""
+    async with transaction(sessions) as session:
+        await auth.ensure_available(session=session, username=data.username, email=data.email)
+    password_hash = await asyncio.to_thread(auth.hash_password, data.password)
+    async with transaction(sessions) as session:
+        credential_id = await auth.stash_credential(session=session, password_hash=password_hash)
+    try:
+        handle = await temporal.start_workflow(
+            "Registration",
+            RegistrationInput(
+                username=data.username,
+                first_name=data.first_name,
+                last_name=data.last_name,
+                email=data.email,
+                phone=data.phone,
+                credential_id=credential_id,
+            ),
+            id=f"registration-{data.username}",
+            task_queue=WORKFLOW_QUEUE,
+            result_type=RegistrationResult,
+            execution_timeout=REGISTRATION_TIMEOUT,
+            id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY,
+            id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
+            search_attributes=TypedSearchAttributes(
+                [
+                    SearchAttributePair(CUSTOMER_ID, data.username),
+                    SearchAttributePair(FLOW_STATUS, "STARTED"),
+                ]
+            ),
+            static_summary=f"Регистрация клиента {data.username}",
+        )
+    except WorkflowAlreadyStartedError as exc:
+        raise AlreadyExistsError(
+            "Пользователь уже существует", fields={"username": "этот логин уже занят"}
+        ) from exc
+    try:
+        await asyncio.wait_for(handle.result(), timeout=wait)
+    except TimeoutError:
+        return False
+    except WorkflowFailureError as exc:
+        raise domain_error_from(exc) from exc
+    return True
+
+
+def _set_session_cookie(response: Response, token: str, settings: Settings) -> None:
+    response.set_cookie(
+        SESSION_COOKIE,
+        token,
+        max_age=settings.session_ttl_hours * 3600,
+        httponly=True,
+        samesite="lax",
+        secure=settings.cookie_secure,
+        path="/",
+    )
+
+
+def clear_session_cookie(response: Response, settings: Settings) -> None:
+    response.set_cookie(
+        SESSION_COOKIE, "", max_age=0, httponly=True, samesite="lax", secure=settings.cookie_secure, path="/"
+    )
+
+
+@router.post(
+    "/register",
+    response_model=UserPublic,
+    responses={202: {"description": "Accepted; the account is still being set up"}, 400: {}, 409: {}},
+)
+async def register(
+    body: RegisterRequest, settings: SettingsDep, sessions: SessionFactoryDep, temporal: TemporalDep
+) -> JSONResponse:
+    """Register a new customer: auth user, wallet, payment profile, notifications, welcome mail."""
+    finished = await register_customer(
+        data=body, sessions=sessions, temporal=temporal, wait=settings.registration_wait_seconds
+    )
+    return JSONResponse(
+        _public(body).model_dump(mode="json", by_alias=True), status_code=200 if finished else 202
+    )
+
+
+@router.post("/login", response_model=UserPublic, responses={400: {}, 401: {}, 404: {}})
+async def login(
+    body: LoginRequest,
+    response: Response,
+    session: SessionDep,
+    settings: SettingsDep,
+    old_session: SessionCookie = None,
+    old_session_id: Annotated[str | None, Cookie(alias="oldSessionId")] = None,
+) -> UserPublic:
+    """Check the password and rotate the session: the old session id stops working."""
+    user, token = await auth.login(
+        session=session,
+        username=body.username.strip(),
+        password=body.password,
+        old_token=old_session or old_session_id,
+        ttl=timedelta(hours=settings.session_ttl_hours),
+    )
+    _set_session_cookie(response, token, settings)
+    return _public(user)
+
+
+@router.get("/logout")
+async def logout(
+    response: Response, session: SessionDep, settings: SettingsDep, token: SessionCookie = None
+) -> dict[str, str]:
+    """End the session server-side and empty the cookie."""
+    if token:
+        await auth.logout(session=session, token=token)
+    clear_session_cookie(response, settings)
+    return {}
+
+
+@router.get("/auth", response_model=UserPublic, responses={401: {}, 404: {}})
+async def whoami(user: CurrentUser) -> UserPublic:
+    """The customer behind the session cookie."""
+    return _public(user)

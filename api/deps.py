@@ -1,0 +1,62 @@
+"""Dependencies of the API and the web pages, as Annotated aliases."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+from fastapi import Cookie, Depends, Request
+from sqlmodel.ext.asyncio.session import AsyncSession
+from temporalio.client import Client
+
+from core.db import SessionFactory
+from core.errors import AuthError
+from core.settings import Settings
+from models.auth import User
+from services import auth
+
+SESSION_COOKIE = "sessionId"
+
+
+def get_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def get_session_factory(request: Request) -> SessionFactory:
+    factory: SessionFactory = request.app.state.session_factory
+    return factory
+
+
+async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
+    """A session per request; committed when the handler returns, rolled back on an error."""
+    async with get_session_factory(request)() as session:
+        async with session.begin():
+            yield session
+
+
+async def get_temporal(request: Request) -> Client:
+    temporal: Client = await request.app.state.temporal()
+    return temporal
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+SessionDep = Annotated[AsyncSession, Depends(get_session)]
+SessionFactoryDep = Annotated[SessionFactory, Depends(get_session_factory)]
+TemporalDep = Annotated[Client, Depends(get_temporal)]
+SessionCookie = Annotated[str | None, Cookie(alias=SESSION_COOKIE)]
+
+
+async def get_current_user(session: SessionDep, token: SessionCookie = None) -> User:
+    return await auth.authenticate(session=session, token=token)
+
+
+async def get_optional_user(session: SessionDep, token: SessionCookie = None) -> User | None:
+    try:
+        return await auth.authenticate(session=session, token=token)
+    except AuthError:
+        return None
+
+
+CurrentUser = Annotated[User, Depends(get_current_user)]
+OptionalUser = Annotated[User | None, Depends(get_optional_user)]

@@ -1,0 +1,94 @@
+"""One error body for every failure: {"errorMessage": ..., "fields": {...}} — never a stack trace."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from temporalio.service import RPCError
+
+from core.errors import DomainError
+
+log = logging.getLogger(__name__)
+
+REQUIRED_FIELDS_MESSAGE = "Заполните обязательные поля"
+
+HtmlRenderer = Callable[[Request, int, str], Response]
+
+
+def _wants_html(request: Request) -> bool:
+    return request.method == "GET" and "text/html" in request.headers.get("accept", "")
+
+
+def error_body(message: str, fields: dict[str, str] | None = None) -> dict[str, Any]:
+    body: dict[str, Any] = {"errorMessage": message}
+    if fields:
+        body["fields"] = fields
+    return body
+
+
+def _field_name(loc: tuple[Any, ...]) -> str:
+    parts = [str(part) for part in loc if part not in ("body", "query", "cookie", "header", "path")]
+    return ".".join(parts) or "body"
+
+
+def _validation_message(error: dict[str, Any]) -> str:
+    if error["type"] == "missing":
+        return "обязательное поле"
+    message = str(error.get("msg", "неверное значение"))
+    return message.removeprefix("Value error, ")
+
+
+async def _on_domain_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, DomainError)
+    return _respond(request, exc.http_status, exc.message, exc.fields)
+
+
+async def _on_validation_error(_request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RequestValidationError)
+    fields: dict[str, str] = {}
+    for error in exc.errors():
+        fields.setdefault(_field_name(tuple(error["loc"])), _validation_message(error))
+    missing = [name for name, msg in fields.items() if msg == "обязательное поле"]
+    message = f"{REQUIRED_FIELDS_MESSAGE}: {', '.join(missing)}" if missing else "Проверьте поля формы"
+    return JSONResponse(error_body(message, fields), status_code=400)
+
+
+def _respond(request: Request, status: int, message: str, fields: dict[str, str] | None = None) -> Response:
+    renderer: HtmlRenderer | None = getattr(request.app.state, "html_error_renderer", None)
+    if renderer is not None and _wants_html(request):
+        return renderer(request, status, message)
+    return JSONResponse(error_body(message, fields), status_code=status)
+
+
+async def _on_http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, StarletteHTTPException)
+    messages = {404: "Страница не найдена", 405: "Метод не поддерживается"}
+    response = _respond(request, exc.status_code, messages.get(exc.status_code, str(exc.detail)))
+    response.headers.update(exc.headers or {})
+    return response
+
+
+async def _on_temporal_unavailable(request: Request, exc: Exception) -> Response:
+    log.warning("Temporal unavailable: %s", exc)
+    return _respond(request, 503, "Сервис временно недоступен, попробуйте через минуту")
+
+
+async def _on_unexpected(request: Request, exc: Exception) -> Response:
+    log.exception("unhandled error", exc_info=exc)
+    return _respond(request, 500, "Внутренняя ошибка магазина, попробуйте позже")
+
+
+def install_error_handlers(app: FastAPI, html_renderer: HtmlRenderer | None = None) -> None:
+    """JSON errors everywhere; an HTML page instead for a browser's GET when a renderer is given."""
+    app.state.html_error_renderer = html_renderer
+    app.add_exception_handler(DomainError, _on_domain_error)
+    app.add_exception_handler(RequestValidationError, _on_validation_error)
+    app.add_exception_handler(StarletteHTTPException, _on_http_error)
+    app.add_exception_handler(RPCError, _on_temporal_unavailable)
+    app.add_exception_handler(Exception, _on_unexpected)

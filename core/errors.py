@@ -1,0 +1,105 @@
+"""The store's error hierarchy. Every domain failure a user or caller can act on is one of these.
+
+    DomainError (code, retryable=False, http_status)
+    ├── ValidationError          400  input is malformed or incomplete
+    ├── AuthError                401  no valid session or wrong credentials
+    ├── ForbiddenError           403  authenticated but not allowed
+    ├── NotFoundError            404  the thing asked for does not exist (for this caller)
+    └── ConflictError            409  the request clashes with the current state
+        ├── AlreadyExistsError        a unique thing (username, e-mail) is taken
+        ├── StaleVersionError         optimistic lock: the object changed meanwhile
+        ├── OutOfStockError           not enough units to reserve
+        ├── InsufficientFundsError    a balance would go below zero
+        └── PaymentDeclinedError      the bank said no
+    UnavailableError             503  a service we depend on is down (retryable)
+
+Infrastructure failures (database down, SMTP unreachable) are not DomainErrors: they propagate, and
+Temporal's retry policy or the API's 503 handler deals with them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+
+class DomainError(Exception):
+    code = "DomainError"
+    http_status = 400
+    retryable = False
+
+    def __init__(self, message: str, *, fields: Mapping[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.fields: dict[str, str] = dict(fields or {})
+
+
+class ValidationError(DomainError):
+    code = "ValidationError"
+    http_status = 400
+
+
+class AuthError(DomainError):
+    code = "AuthError"
+    http_status = 401
+
+
+class ForbiddenError(DomainError):
+    code = "ForbiddenError"
+    http_status = 403
+
+
+class NotFoundError(DomainError):
+    code = "NotFoundError"
+    http_status = 404
+
+
+class ConflictError(DomainError):
+    code = "ConflictError"
+    http_status = 409
+
+
+class AlreadyExistsError(ConflictError):
+    code = "AlreadyExistsError"
+
+
+class StaleVersionError(ConflictError):
+    code = "StaleVersionError"
+
+
+class OutOfStockError(ConflictError):
+    code = "OutOfStockError"
+
+
+class InsufficientFundsError(ConflictError):
+    code = "InsufficientFundsError"
+
+
+class PaymentDeclinedError(ConflictError):
+    code = "PaymentDeclinedError"
+
+
+class UnavailableError(DomainError):
+    code = "UnavailableError"
+    http_status = 503
+    retryable = True
+
+
+ALL_ERRORS: tuple[type[DomainError], ...] = (
+    DomainError,
+    ValidationError,
+    AuthError,
+    ForbiddenError,
+    NotFoundError,
+    ConflictError,
+    AlreadyExistsError,
+    StaleVersionError,
+    OutOfStockError,
+    InsufficientFundsError,
+    PaymentDeclinedError,
+    UnavailableError,
+)
+
+
+def error_class(code: str) -> type[DomainError]:
+    """The error class for a code carried across a process boundary (e.g. a Temporal failure)."""
+    return next((cls for cls in ALL_ERRORS if cls.code == code), DomainError)

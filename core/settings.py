@@ -1,0 +1,64 @@
+"""The one settings object. Only entry points build it; they pass values down."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from core.db import normalize_database_url
+
+
+class Settings(BaseSettings):
+    """Every port, address and path of the store. Environment variables use the `SHOP_` prefix."""
+
+    model_config = SettingsConfigDict(env_prefix="SHOP_", env_file=".env", extra="ignore")
+
+    environment: Literal["dev", "test", "production"] = "dev"
+    data_dir: Path = Path("var")
+    database_url: str = ""
+
+    host: str = "127.0.0.1"
+    api_port: int = 8000
+    public_url: str = ""
+
+    temporal_address: str = "127.0.0.1:7233"
+    temporal_namespace: str = "default"
+    temporal_ui_port: int = 8233
+    temporal_binary: str = ""
+
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 1025
+    mail_from: str = "Shopflow <noreply@shopflow.local>"
+    mailbox_port: int = 8025
+
+    session_ttl_hours: int = Field(default=24 * 14, ge=1)
+    cookie_secure: bool = False
+    registration_wait_seconds: float = Field(default=15.0, gt=0)
+
+    @field_validator("database_url")
+    @classmethod
+    def _normalize_url(cls, value: str) -> str:
+        return normalize_database_url(value) if value else value
+
+    @model_validator(mode="after")
+    def _defaults_and_guards(self) -> Settings:
+        if not self.database_url:
+            self.database_url = f"sqlite+aiosqlite:///{self.data_dir / 'shop.db'}"
+        if not self.public_url:
+            self.public_url = f"http://{self.host}:{self.api_port}"
+        if self.environment == "production" and not self.cookie_secure:
+            raise ValueError("SHOP_COOKIE_SECURE must be true in production (cookies over HTTPS only)")
+        if self.environment == "production" and self.database_url.startswith("sqlite"):
+            raise ValueError("production needs PostgreSQL: set SHOP_DATABASE_URL")
+        return self
+
+    @property
+    def temporal_ui_url(self) -> str:
+        return f"http://{self.host}:{self.temporal_ui_port}"
+
+    @property
+    def mailbox_url(self) -> str:
+        return f"http://{self.host}:{self.mailbox_port}"

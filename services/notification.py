@@ -1,0 +1,106 @@
+"""notification: customer accounts with their channels, and an idempotent log of messages."""
+
+from __future__ import annotations
+
+from sqlalchemy import delete
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from core.db import get_or_create
+from core.errors import NotFoundError
+from core.timeutil import utcnow
+from models.notification import ChannelKind, Notification, NotificationAccount, NotificationChannel
+
+
+async def create_account(
+    *, session: AsyncSession, username: str, email: str, phone: str
+) -> NotificationAccount:
+    """Open the account with its channels: e-mail (delivered), SMS and push (recorded)."""
+    account, _ = await get_or_create(session, NotificationAccount, username=username)
+    assert account.id is not None
+    addresses = {ChannelKind.EMAIL: email, ChannelKind.SMS: phone, ChannelKind.PUSH: username}
+    for kind, address in addresses.items():
+        channel, _ = await get_or_create(
+            session, NotificationChannel, {"address": address}, account_id=account.id, kind=kind
+        )
+        channel.address = address
+        session.add(channel)
+    await session.flush()
+    return account
+
+
+async def get_channels(*, session: AsyncSession, username: str) -> list[NotificationChannel]:
+    """The account's channels, or NotFoundError when the customer has no account."""
+    account = (
+        await session.exec(select(NotificationAccount).where(NotificationAccount.username == username))
+    ).first()
+    if account is None:
+        raise NotFoundError("Учётная запись уведомлений не найдена")
+    found = await session.exec(
+        select(NotificationChannel).where(NotificationChannel.account_id == account.id)
+    )
+    return list(found.all())
+
+
+async def delete_account(*, session: AsyncSession, username: str) -> bool:
+    """Undo `create_account` (channels go with it)."""
+    account = (
+        await session.exec(select(NotificationAccount).where(NotificationAccount.username == username))
+    ).first()
+    if account is None:
+        return False
+    await session.exec(delete(NotificationChannel).where(col(NotificationChannel.account_id) == account.id))
+    await session.delete(account)
+    return True
+
+
+async def email_address(*, session: AsyncSession, username: str) -> str:
+    """Where e-mail for the customer goes."""
+    for channel in await get_channels(session=session, username=username):
+        if channel.kind is ChannelKind.EMAIL and channel.enabled:
+            return channel.address
+    raise NotFoundError("У клиента нет адреса e-mail")
+
+
+async def record_email(
+    *, session: AsyncSession, idempotency_key: str, username: str, subject: str, body: str
+) -> Notification:
+    """The message for this key, written once; a second call returns the first one unchanged."""
+    existing = (
+        await session.exec(select(Notification).where(Notification.idempotency_key == idempotency_key))
+    ).first()
+    if existing is not None:
+        return existing
+    message = Notification(
+        idempotency_key=idempotency_key,
+        username=username,
+        kind=ChannelKind.EMAIL,
+        address=await email_address(session=session, username=username),
+        subject=subject,
+        body=body,
+    )
+    session.add(message)
+    await session.flush()
+    return message
+
+
+async def mark_sent(*, session: AsyncSession, notification_id: int) -> None:
+    """Note that the mail server accepted the message."""
+    message = await session.get(Notification, notification_id)
+    if message is None:
+        raise NotFoundError("Уведомление не найдено")
+    message.sent_at = utcnow()
+    session.add(message)
+
+
+def welcome_mail(*, first_name: str, username: str, store_url: str) -> tuple[str, str]:
+    """Subject and plain-text body of the welcome mail."""
+    subject = "Добро пожаловать в Shopflow"
+    body = (
+        f"Здравствуйте, {first_name}!\n\n"
+        f"Вы зарегистрировались в интернет-магазине Shopflow с логином «{username}».\n"
+        f"Кошелёк открыт, баланс 0,00 ₽. Войти в магазин: {store_url}/login\n\n"
+        "Если это были не вы, просто проигнорируйте это письмо.\n"
+        "— Команда Shopflow\n"
+    )
+    return subject, body

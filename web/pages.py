@@ -1,0 +1,101 @@
+"""The web front's pages (Russian, with the spec's labels)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+
+from api.auth import clear_session_cookie
+from api.deps import OptionalUser, SessionCookie, SessionDep, SettingsDep
+from core.errors import NotFoundError
+from core.money import format_roubles
+from core.timeutil import to_moscow
+from models import auth as auth_models
+from services import auth, billing
+
+WEB_DIR = Path(__file__).parent
+STATIC_DIR = WEB_DIR / "static"
+templates = Jinja2Templates(directory=WEB_DIR / "templates")
+templates.env.filters["roubles"] = format_roubles
+templates.env.filters["moscow"] = lambda moment: to_moscow(moment).strftime("%d.%m.%Y %H:%M")
+
+router = APIRouter(include_in_schema=False)
+
+
+def _page(request: Request, name: str, status_code: int = 200, **context: Any) -> HTMLResponse:
+    settings = request.app.state.settings
+    context.setdefault("user", None)
+    context["dev"] = settings.environment == "dev"
+    context["mailbox_url"] = settings.mailbox_url
+    context["temporal_ui_url"] = settings.temporal_ui_url
+    return templates.TemplateResponse(request, name, context, status_code=status_code)
+
+
+def render_error_page(request: Request, status: int, message: str) -> Response:
+    return _page(request, "error.html", status_code=status, status=status, message=message)
+
+
+def _login_redirect(next_url: str) -> RedirectResponse:
+    return RedirectResponse(f"/login?next={next_url}", status_code=303)
+
+
+@router.get("/", response_class=HTMLResponse)
+async def home(request: Request, user: OptionalUser) -> Response:
+    return _page(request, "index.html", user=user)
+
+
+@router.get("/register", response_class=HTMLResponse)
+async def register_page(request: Request, user: OptionalUser) -> Response:
+    return _page(
+        request,
+        "auth/register.html",
+        user=user,
+        patterns={
+            "username": auth_models.USERNAME_PATTERN,
+            "name": auth_models.NAME_PATTERN,
+            "email": auth_models.EMAIL_PATTERN,
+            "phone": auth_models.PHONE_PATTERN,
+        },
+        password_min=auth_models.PASSWORD_MIN,
+        password_max=auth_models.PASSWORD_MAX,
+    )
+
+
+@router.get("/register/done", response_class=HTMLResponse)
+async def register_done(
+    request: Request, session: SessionDep, username: str = "", pending: bool = False
+) -> Response:
+    try:
+        customer = await auth.get_user(session=session, username=username)
+    except NotFoundError:
+        customer = None
+    return _page(
+        request, "auth/register_done.html", customer=customer, username=username, pending=pending
+    )
+
+
+@router.get("/login", response_class=HTMLResponse)
+async def login_page(request: Request, user: OptionalUser, next: str = "/") -> Response:
+    safe_next = next if next.startswith("/") and not next.startswith("//") else "/"
+    return _page(request, "auth/login.html", user=user, next=safe_next)
+
+
+@router.get("/logout")
+async def logout_page(session: SessionDep, settings: SettingsDep, token: SessionCookie = None) -> Response:
+    if token:
+        await auth.logout(session=session, token=token)
+    response = RedirectResponse("/?loggedOut=1", status_code=303)
+    clear_session_cookie(response, settings)
+    return response
+
+
+@router.get("/account", response_class=HTMLResponse)
+async def account_page(request: Request, session: SessionDep, user: OptionalUser) -> Response:
+    if user is None:
+        return _login_redirect("/account")
+    wallet = await billing.get_wallet(session=session, username=user.username)
+    return _page(request, "auth/account.html", user=user, wallet=wallet)

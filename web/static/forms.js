@@ -1,0 +1,79 @@
+// Forms that talk to the JSON API: the submit button stays disabled until every field is valid,
+// each field explains what is wrong with it, and the server's answer is shown per field as well.
+"use strict";
+
+function fieldError(form, name) {
+  return form.querySelector(`.field-error[data-for="${name}"]`);
+}
+
+function showFieldMessage(form, input) {
+  const slot = fieldError(form, input.name);
+  if (!slot) return;
+  const touched = input.dataset.touched === "1";
+  const bad = !input.validity.valid;
+  slot.textContent = touched && bad ? (input.value ? input.dataset.message : "Обязательное поле") : "";
+  input.setAttribute("aria-invalid", touched && bad ? "true" : "false");
+}
+
+function refresh(form) {
+  const button = form.querySelector("button[type=submit]");
+  for (const input of form.querySelectorAll("input")) {
+    input.setCustomValidity("");
+    showFieldMessage(form, input);
+  }
+  button.disabled = !form.checkValidity() || form.dataset.busy === "1";
+}
+
+function showServerErrors(form, body) {
+  form.querySelector(".form-error").textContent = body.errorMessage || "Не удалось выполнить запрос";
+  for (const [name, message] of Object.entries(body.fields || {})) {
+    const input = form.querySelector(`input[name="${name}"]`);
+    const slot = fieldError(form, name);
+    if (slot) slot.textContent = message;
+    if (input) input.setAttribute("aria-invalid", "true");
+  }
+}
+
+async function submit(form, event) {
+  event.preventDefault();
+  if (!form.checkValidity()) return;
+  const data = Object.fromEntries(new FormData(form).entries());
+  form.dataset.busy = "1";
+  refresh(form);
+  form.querySelector(".form-error").textContent = "";
+  try {
+    const response = await fetch(form.dataset.api, {
+      method: "POST",
+      headers: { "Content-Type": "application/json", Accept: "application/json" },
+      body: JSON.stringify(data),
+      credentials: "same-origin",
+    });
+    const body = await response.json().catch(() => ({}));
+    if (response.ok) {
+      let target = form.dataset.success.replace("{username}", encodeURIComponent(data.username || ""));
+      if (response.status === 202) target += (target.includes("?") ? "&" : "?") + "pending=1";
+      window.location.assign(target);
+      return;
+    }
+    showServerErrors(form, body);
+  } catch (error) {
+    showServerErrors(form, { errorMessage: "Нет связи с магазином, попробуйте ещё раз" });
+  } finally {
+    form.dataset.busy = "0";
+    refresh(form);
+  }
+}
+
+document.addEventListener("DOMContentLoaded", () => {
+  for (const form of document.querySelectorAll("form.api-form")) {
+    for (const input of form.querySelectorAll("input")) {
+      input.addEventListener("input", () => refresh(form));
+      input.addEventListener("blur", () => {
+        input.dataset.touched = "1";
+        refresh(form);
+      });
+    }
+    form.addEventListener("submit", (event) => submit(form, event));
+    refresh(form);
+  }
+});

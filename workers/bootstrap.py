@@ -1,0 +1,77 @@
+"""The composition root: builds every dependency of the worker from settings, in one place."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+from temporalio.client import Client
+from temporalio.worker import Worker
+
+from activities.auth import AuthActivities
+from activities.billing import BillingActivities
+from activities.notification import NotificationActivities
+from activities.payment import PaymentActivities
+from adapters.mailer import Mailer, SmtpMailer
+from core.db import SessionFactory, create_engine, create_session_factory
+from core.settings import Settings
+from workflows.policies import (
+    AUTH_QUEUE,
+    BILLING_QUEUE,
+    NOTIFICATION_QUEUE,
+    PAYMENT_QUEUE,
+    WORKFLOW_QUEUE,
+)
+from workflows.registration import RegistrationWorkflow
+
+WORKFLOWS: Sequence[type] = (RegistrationWorkflow,)
+
+
+@dataclass
+class Dependencies:
+    engine: AsyncEngine | None
+    session_factory: SessionFactory
+    mailer: Mailer
+    store_url: str
+
+
+def build_dependencies(settings: Settings) -> Dependencies:
+    engine = create_engine(settings.database_url)
+    return Dependencies(
+        engine=engine,
+        session_factory=create_session_factory(engine),
+        mailer=SmtpMailer(host=settings.smtp_host, port=settings.smtp_port, sender=settings.mail_from),
+        store_url=settings.public_url,
+    )
+
+
+def activities_by_queue(deps: Dependencies) -> dict[str, list[Any]]:
+    """Each domain's activities, keyed by the task queue that serves them."""
+    auth = AuthActivities(deps.session_factory)
+    billing = BillingActivities(deps.session_factory)
+    payment = PaymentActivities(deps.session_factory)
+    notification = NotificationActivities(deps.session_factory, deps.mailer, deps.store_url)
+    return {
+        AUTH_QUEUE: [auth.create_user, auth.delete_user],
+        BILLING_QUEUE: [billing.open_wallet, billing.close_empty_wallet],
+        PAYMENT_QUEUE: [payment.create_profile, payment.delete_profile],
+        NOTIFICATION_QUEUE: [
+            notification.create_account,
+            notification.delete_account,
+            notification.send_welcome_mail,
+        ],
+    }
+
+
+def build_workers(client: Client, deps: Dependencies, queues: Sequence[str] | None = None) -> list[Worker]:
+    """One Worker per task queue (all of them unless `queues` names some)."""
+    wanted = set(queues) if queues else None
+    workers = []
+    if wanted is None or WORKFLOW_QUEUE in wanted:
+        workers.append(Worker(client, task_queue=WORKFLOW_QUEUE, workflows=list(WORKFLOWS)))
+    for queue, activities in activities_by_queue(deps).items():
+        if wanted is None or queue in wanted:
+            workers.append(Worker(client, task_queue=queue, activities=activities))
+    return workers

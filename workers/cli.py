@@ -1,0 +1,63 @@
+"""The `shopflow` command."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+
+from core.settings import Settings
+
+
+def _api(settings: Settings) -> int:
+    import uvicorn
+
+    from api.app import create_app
+
+    uvicorn.run(create_app(settings), host=settings.host, port=settings.api_port, log_level="info")
+    return 0
+
+
+def _worker(settings: Settings, queues: list[str]) -> int:
+    from workers.worker import run_worker
+
+    asyncio.run(run_worker(settings, queues or None))
+    return 0
+
+
+def _dev(settings: Settings) -> int:
+    from workers.dev import run_dev
+
+    return run_dev(settings)
+
+
+def _migrate(settings: Settings) -> int:
+    from workers.migrate import upgrade
+
+    upgrade(settings.database_url)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="shopflow", description="Shopflow online store")
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("dev", help="run the whole store in the foreground (Ctrl-C stops it)")
+    commands.add_parser("api", help="run the API and web front")
+    worker = commands.add_parser("worker", help="run the Temporal worker")
+    worker.add_argument("--queue", action="append", default=[], help="serve only this task queue")
+    commands.add_parser("migrate", help="bring the database schema up to date")
+    args = parser.parse_args(argv)
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    settings = Settings()
+    if args.command == "dev":
+        return _dev(settings)
+    if args.command == "api":
+        return _api(settings)
+    if args.command == "worker":
+        return _worker(settings, args.queue)
+    return _migrate(settings)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,45 @@
+"""The worker process: serves every task queue (or the ones named) until stopped."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from collections.abc import Sequence
+
+from temporalio.client import Client
+
+from core.settings import Settings
+from workers.bootstrap import build_dependencies, build_workers
+
+log = logging.getLogger("shopflow.worker")
+
+
+async def connect(settings: Settings, attempts: int = 60) -> Client:
+    """Connect to Temporal, waiting for it to come up (the dev server may still be starting)."""
+    for attempt in range(1, attempts + 1):
+        try:
+            return await Client.connect(settings.temporal_address, namespace=settings.temporal_namespace)
+        except RuntimeError:
+            if attempt == attempts:
+                raise
+            await asyncio.sleep(1)
+    raise AssertionError("unreachable")
+
+
+async def run_worker(settings: Settings, queues: Sequence[str] | None = None) -> None:
+    client = await connect(settings)
+    deps = build_dependencies(settings)
+    workers = build_workers(client, deps, queues)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    log.info("worker serving %s", ", ".join(w.task_queue for w in workers))
+    tasks = [asyncio.create_task(w.run()) for w in workers]
+    await stop.wait()
+    log.info("worker stopping: finishing running activities")
+    await asyncio.gather(*(w.shutdown() for w in workers))
+    await asyncio.gather(*tasks, return_exceptions=True)
+    if deps.engine is not None:
+        await deps.engine.dispose()
