@@ -6,7 +6,7 @@ from temporalio import activity
 
 from activities.errors import domain_errors
 from core.db import SessionFactory, transaction
-from models.payloads import Changed, CreateUserInput, UserRef
+from models.payloads import Changed, RegistrationInput, UserRef
 from services import auth
 
 
@@ -16,7 +16,7 @@ class AuthActivities:
 
     @activity.defn(name="auth.create_user")
     @domain_errors
-    async def create_user(self, data: CreateUserInput) -> UserRef:
+    async def create_user(self, data: RegistrationInput) -> UserRef:
         async with transaction(self._sessions) as session:
             user = await auth.create_user(
                 session=session,
@@ -32,7 +32,7 @@ class AuthActivities:
 
     @activity.defn(name="auth.delete_user")
     @domain_errors
-    async def delete_user(self, data: CreateUserInput) -> Changed:
+    async def delete_user(self, data: RegistrationInput) -> Changed:
         async with transaction(self._sessions) as session:
             removed = await auth.delete_user(
                 session=session, username=data.username, registration_ref=data.credential_id

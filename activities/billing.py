@@ -26,4 +26,6 @@ class BillingActivities:
     @domain_errors
     async def close_empty_wallet(self, data: CustomerInput) -> Changed:
         async with transaction(self._sessions) as session:
-            return Changed(await billing.close_empty_wallet(session=session, username=data.username))
+            return Changed(
+                await billing.close_empty_wallet(session=session, username=data.username)
+            )

@@ -38,7 +38,9 @@ class NotificationActivities:
     @domain_errors
     async def delete_account(self, data: CustomerInput) -> Changed:
         async with transaction(self._sessions) as session:
-            return Changed(await notification.delete_account(session=session, username=data.username))
+            return Changed(
+                await notification.delete_account(session=session, username=data.username)
+            )
 
     @activity.defn(name="notification.send_welcome_mail")
     @domain_errors
@@ -63,7 +65,12 @@ class NotificationActivities:
         if message.sent_at is not None:
             return MailResult(message_id=message_id, sent=True, already_sent=True)
         await self._mailer.send(
-            OutgoingMail(to=message.address, subject=message.subject, body=message.body, message_id=message_id)
+            OutgoingMail(
+                to=message.address,
+                subject=message.subject,
+                body=message.body,
+                message_id=message_id,
+            )
         )
         async with transaction(self._sessions) as session:
             await notification.mark_sent(session=session, notification_id=message.id)

@@ -111,14 +111,24 @@ def _set_session_cookie(response: Response, token: str, settings: Settings) -> N
 
 def clear_session_cookie(response: Response, settings: Settings) -> None:
     response.set_cookie(
-        SESSION_COOKIE, "", max_age=0, httponly=True, samesite="lax", secure=settings.cookie_secure, path="/"
+        SESSION_COOKIE,
+        "",
+        max_age=0,
+        httponly=True,
+        samesite="lax",
+        secure=settings.cookie_secure,
+        path="/",
     )
 
 
 @router.post(
     "/register",
     response_model=UserPublic,
-    responses={202: {"description": "Accepted; the account is still being set up"}, 400: {}, 409: {}},
+    responses={
+        202: {"description": "Accepted; the account is still being set up"},
+        400: {},
+        409: {},
+    },
 )
 async def register(
     body: RegisterRequest, settings: SettingsDep, sessions: SessionFactoryDep, temporal: TemporalDep

@@ -30,9 +30,8 @@ def get_session_factory(request: Request) -> SessionFactory:
 
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
     """A session per request; committed when the handler returns, rolled back on an error."""
-    async with get_session_factory(request)() as session:
-        async with session.begin():
-            yield session
+    async with get_session_factory(request)() as session, session.begin():
+        yield session
 
 
 async def get_temporal(request: Request) -> Client:

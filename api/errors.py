@@ -1,4 +1,4 @@
-"""One error body for every failure: {"errorMessage": ..., "fields": {...}} — never a stack trace."""
+"""One error body for every failure, `{"errorMessage": ..., "fields": {...}}`; never a trace."""
 
 from __future__ import annotations
 
@@ -55,11 +55,15 @@ async def _on_validation_error(_request: Request, exc: Exception) -> Response:
     for error in exc.errors():
         fields.setdefault(_field_name(tuple(error["loc"])), _validation_message(error))
     missing = [name for name, msg in fields.items() if msg == "обязательное поле"]
-    message = f"{REQUIRED_FIELDS_MESSAGE}: {', '.join(missing)}" if missing else "Проверьте поля формы"
+    message = (
+        f"{REQUIRED_FIELDS_MESSAGE}: {', '.join(missing)}" if missing else "Проверьте поля формы"
+    )
     return JSONResponse(error_body(message, fields), status_code=400)
 
 
-def _respond(request: Request, status: int, message: str, fields: dict[str, str] | None = None) -> Response:
+def _respond(
+    request: Request, status: int, message: str, fields: dict[str, str] | None = None
+) -> Response:
     renderer: HtmlRenderer | None = getattr(request.app.state, "html_error_renderer", None)
     if renderer is not None and _wants_html(request):
         return renderer(request, status, message)

@@ -1,4 +1,4 @@
-"""Money is integer kopecks inside and decimal roubles with two places at the edges (JSON, pages)."""
+"""Money is integer kopecks inside, decimal roubles with two places at the edges (JSON, pages)."""
 
 from __future__ import annotations
 

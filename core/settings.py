@@ -50,7 +50,9 @@ class Settings(BaseSettings):
         if not self.public_url:
             self.public_url = f"http://{self.host}:{self.api_port}"
         if self.environment == "production" and not self.cookie_secure:
-            raise ValueError("SHOP_COOKIE_SECURE must be true in production (cookies over HTTPS only)")
+            raise ValueError(
+                "SHOP_COOKIE_SECURE must be true in production (cookies over HTTPS only)"
+            )
         if self.environment == "production" and self.database_url.startswith("sqlite"):
             raise ValueError("production needs PostgreSQL: set SHOP_DATABASE_URL")
         return self

@@ -1,6 +1,7 @@
 """Mail emulator: an SMTP server that keeps every message, and a web mailbox to read them.
 
-Like Mailpit, for development and tests: `python -m emulators.mail --smtp-port 1025 --http-port 8025`.
+Like Mailpit, for development and tests:
+`python -m emulators.mail --smtp-port 1025 --http-port 8025`.
 The web page lists received mail newest first; `/api/messages` serves the same as JSON.
 """
 
@@ -94,8 +95,10 @@ class _Handler:
 
 _PAGE = """<!doctype html><html lang="ru"><head><meta charset="utf-8">
 <title>{title}</title><style>
-body{{font-family:system-ui,sans-serif;margin:24px;color:#1d2330}} table{{border-collapse:collapse;width:100%}}
-td,th{{text-align:left;padding:8px;border-bottom:1px solid #dfe3ea}} pre{{white-space:pre-wrap;background:#f5f6f8;padding:16px}}
+body{{font-family:system-ui,sans-serif;margin:24px;color:#1d2330}}
+table{{border-collapse:collapse;width:100%}}
+td,th{{text-align:left;padding:8px;border-bottom:1px solid #dfe3ea}}
+pre{{white-space:pre-wrap;background:#f5f6f8;padding:16px}}
 </style></head><body>{content}</body></html>"""
 
 
@@ -105,7 +108,7 @@ def create_app(mailbox: Mailbox) -> FastAPI:
     @app.get("/", response_class=HTMLResponse)
     def inbox(to: str | None = None) -> str:
         rows = "".join(
-            f'<tr><td>{html.escape(m.received_at)}</td><td>{html.escape(", ".join(m.to))}</td>'
+            f"<tr><td>{html.escape(m.received_at)}</td><td>{html.escape(', '.join(m.to))}</td>"
             f'<td><a href="/messages/{m.id}">{html.escape(m.subject) or "(без темы)"}</a></td></tr>'
             for m in mailbox.list(to)
         )
@@ -150,7 +153,13 @@ def main(argv: list[str] | None = None) -> None:
     mailbox = Mailbox()
     controller = Controller(_Handler(mailbox), hostname=args.host, port=args.smtp_port)
     controller.start()
-    log.info("SMTP on %s:%s, mailbox on http://%s:%s", args.host, args.smtp_port, args.host, args.http_port)
+    log.info(
+        "SMTP on %s:%s, mailbox on http://%s:%s",
+        args.host,
+        args.smtp_port,
+        args.host,
+        args.http_port,
+    )
     try:
         uvicorn.run(create_app(mailbox), host=args.host, port=args.http_port, log_level="warning")
     finally:

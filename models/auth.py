@@ -42,7 +42,9 @@ class User(UserBase, table=True):
     id: int | None = Field(default=None, primary_key=True)
     password_hash: str = Field(max_length=255)
     registration_ref: str = Field(max_length=64, index=True)
-    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
+    created_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False)
+    )
 
 
 class UserSession(SQLModel, table=True):
@@ -52,7 +54,9 @@ class UserSession(SQLModel, table=True):
 
     token_hash: str = Field(primary_key=True, max_length=64)
     user_id: int = Field(foreign_key="auth_user.id", index=True, ondelete="CASCADE")
-    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
+    created_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False)
+    )
     expires_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
 
 
@@ -66,7 +70,9 @@ class PendingCredential(SQLModel, table=True):
 
     id: str = Field(primary_key=True, max_length=64)
     password_hash: str = Field(max_length=255)
-    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
+    created_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False)
+    )
 
 
 def normalize_phone(raw: str) -> str:

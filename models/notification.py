@@ -18,7 +18,7 @@ class ChannelKind(StrEnum):
 
 
 def _kind_column() -> Column[ChannelKind]:
-    # Stored as text with a CHECK, not a native PostgreSQL enum: adding a channel stays a one-line change.
+    # Text with a CHECK, not a native PostgreSQL enum: adding a channel stays a one-line change.
     return Column(Enum(ChannelKind, native_enum=False, length=8), nullable=False)
 
 
@@ -27,7 +27,9 @@ class NotificationAccount(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     username: str = Field(max_length=32, unique=True, index=True)
-    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
+    created_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False)
+    )
 
 
 class NotificationChannel(SQLModel, table=True):
@@ -55,5 +57,7 @@ class Notification(SQLModel, table=True):
     address: str = Field(max_length=254)
     subject: str = Field(max_length=200)
     body: str
-    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
+    created_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False)
+    )
     sent_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))

@@ -31,16 +31,6 @@ class RegistrationResult:
 
 
 @dataclass(frozen=True)
-class CreateUserInput:
-    username: str
-    first_name: str
-    last_name: str
-    email: str
-    phone: str
-    credential_id: str
-
-
-@dataclass(frozen=True)
 class UserRef:
     username: str
     user_id: int

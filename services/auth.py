@@ -88,7 +88,9 @@ async def create_user(
     if existing is not None:
         if existing.registration_ref == credential_id:
             return existing
-        raise AlreadyExistsError("Пользователь уже существует", fields={"username": "этот логин уже занят"})
+        raise AlreadyExistsError(
+            "Пользователь уже существует", fields={"username": "этот логин уже занят"}
+        )
     credential = await session.get(PendingCredential, credential_id)
     if credential is None or credential.created_at < utcnow() - CREDENTIAL_TTL:
         raise NotFoundError("Срок регистрации истёк, заполните форму ещё раз")
@@ -144,7 +146,9 @@ async def login(
     assert user.id is not None
     now = utcnow()
     session.add(
-        UserSession(token_hash=_token_hash(token), user_id=user.id, created_at=now, expires_at=now + ttl)
+        UserSession(
+            token_hash=_token_hash(token), user_id=user.id, created_at=now, expires_at=now + ttl
+        )
     )
     await session.flush()
     return user, token

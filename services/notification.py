@@ -32,7 +32,9 @@ async def create_account(
 async def get_channels(*, session: AsyncSession, username: str) -> list[NotificationChannel]:
     """The account's channels, or NotFoundError when the customer has no account."""
     account = (
-        await session.exec(select(NotificationAccount).where(NotificationAccount.username == username))
+        await session.exec(
+            select(NotificationAccount).where(NotificationAccount.username == username)
+        )
     ).first()
     if account is None:
         raise NotFoundError("Учётная запись уведомлений не найдена")
@@ -45,11 +47,15 @@ async def get_channels(*, session: AsyncSession, username: str) -> list[Notifica
 async def delete_account(*, session: AsyncSession, username: str) -> bool:
     """Undo `create_account` (channels go with it)."""
     account = (
-        await session.exec(select(NotificationAccount).where(NotificationAccount.username == username))
+        await session.exec(
+            select(NotificationAccount).where(NotificationAccount.username == username)
+        )
     ).first()
     if account is None:
         return False
-    await session.exec(delete(NotificationChannel).where(col(NotificationChannel.account_id) == account.id))
+    await session.exec(
+        delete(NotificationChannel).where(col(NotificationChannel.account_id) == account.id)
+    )
     await session.delete(account)
     return True
 
@@ -67,7 +73,9 @@ async def record_email(
 ) -> Notification:
     """The message for this key, written once; a second call returns the first one unchanged."""
     existing = (
-        await session.exec(select(Notification).where(Notification.idempotency_key == idempotency_key))
+        await session.exec(
+            select(Notification).where(Notification.idempotency_key == idempotency_key)
+        )
     ).first()
     if existing is not None:
         return existing

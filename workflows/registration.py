@@ -1,15 +1,15 @@
-"""RegistrationWorkflow: auth user → billing wallet → payment profile → notification account →
-welcome mail. Everything before the mail is undone if a later step fails for good."""
+"""RegistrationWorkflow: auth user → billing wallet → payment profile and notification account →
+welcome mail. Everything before the mail is undone, newest first, if a later step fails for good."""
 
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 from temporalio import workflow
 from temporalio.exceptions import ActivityError
 
 from models.payloads import (
-    CreateUserInput,
     CustomerInput,
     NotificationAccountInput,
     RegistrationInput,
@@ -39,100 +39,77 @@ with workflow.unsafe.imports_passed_through():
 class RegistrationWorkflow:
     def __init__(self) -> None:
         self._step = "начало"
+        self._saga = Saga()
 
     @workflow.query(name="current_step")
     def current_step(self) -> str:
+        """Where the registration is, for an operator (Temporal UI → Queries)."""
         return self._step
 
     def _enter(self, step: str, status: str) -> None:
         self._step = step
         workflow.upsert_search_attributes([FLOW_STATUS.value_set(status)])
 
+    async def _step_with_undo(
+        self, queue: str, do: Any, undo: Any, arg: Any, undo_arg: Any, summary: str
+    ) -> Any:
+        """Register the undo first (a timed-out step may still have happened), then run the step."""
+        self._saga.on_failure(
+            summary,
+            lambda: workflow.execute_activity_method(
+                undo, undo_arg, summary=f"Откат: {summary}", **COMPENSATION.options(queue)
+            ),
+        )
+        return await workflow.execute_activity_method(
+            do, arg, summary=summary, **DB_STEP.options(queue)
+        )
+
     @workflow.run
     async def run(self, data: RegistrationInput) -> RegistrationResult:
         name = data.username
         customer = CustomerInput(username=name)
-        user_input = CreateUserInput(
-            username=name,
-            first_name=data.first_name,
-            last_name=data.last_name,
-            email=data.email,
-            phone=data.phone,
-            credential_id=data.credential_id,
-        )
-        saga = Saga()
         try:
             self._enter("создание пользователя", "CREATING_USER")
-            saga.on_failure(
-                "auth.delete_user",
-                lambda: workflow.execute_activity_method(
-                    AuthActivities.delete_user,
-                    user_input,
-                    summary=f"Откат: удалить пользователя {name}",
-                    **COMPENSATION.options(AUTH_QUEUE),
-                ),
-            )
-            user = await workflow.execute_activity_method(
+            user = await self._step_with_undo(
+                AUTH_QUEUE,
                 AuthActivities.create_user,
-                user_input,
-                summary=f"Создать пользователя {name} в auth",
-                **DB_STEP.options(AUTH_QUEUE),
+                AuthActivities.delete_user,
+                data,
+                data,
+                f"Пользователь {name} в auth",
             )
-
             self._enter("открытие кошелька", "OPENING_WALLET")
-            saga.on_failure(
-                "billing.close_empty_wallet",
-                lambda: workflow.execute_activity_method(
-                    BillingActivities.close_empty_wallet,
-                    customer,
-                    summary=f"Откат: закрыть пустой кошелёк {name}",
-                    **COMPENSATION.options(BILLING_QUEUE),
-                ),
-            )
-            wallet = await workflow.execute_activity_method(
+            wallet = await self._step_with_undo(
+                BILLING_QUEUE,
                 BillingActivities.open_wallet,
+                BillingActivities.close_empty_wallet,
                 customer,
-                summary=f"Открыть кошелёк {name} в billing",
-                **DB_STEP.options(BILLING_QUEUE),
+                customer,
+                f"Кошелёк {name} в billing",
             )
-
             self._enter("платёжный профиль и уведомления", "OPENING_ACCOUNTS")
-            saga.on_failure(
-                "payment.delete_profile",
-                lambda: workflow.execute_activity_method(
-                    PaymentActivities.delete_profile,
-                    customer,
-                    summary=f"Откат: удалить платёжный профиль {name}",
-                    **COMPENSATION.options(PAYMENT_QUEUE),
-                ),
-            )
-            saga.on_failure(
-                "notification.delete_account",
-                lambda: workflow.execute_activity_method(
-                    NotificationActivities.delete_account,
-                    customer,
-                    summary=f"Откат: удалить учётную запись уведомлений {name}",
-                    **COMPENSATION.options(NOTIFICATION_QUEUE),
-                ),
-            )
             # Independent of each other: run side by side.
             profile, account = await asyncio.gather(
-                workflow.execute_activity_method(
+                self._step_with_undo(
+                    PAYMENT_QUEUE,
                     PaymentActivities.create_profile,
+                    PaymentActivities.delete_profile,
                     customer,
-                    summary=f"Создать платёжный профиль {name} в payment",
-                    **DB_STEP.options(PAYMENT_QUEUE),
+                    customer,
+                    f"Платёжный профиль {name} в payment",
                 ),
-                workflow.execute_activity_method(
+                self._step_with_undo(
+                    NOTIFICATION_QUEUE,
                     NotificationActivities.create_account,
+                    NotificationActivities.delete_account,
                     NotificationAccountInput(username=name, email=data.email, phone=data.phone),
-                    summary=f"Создать учётную запись уведомлений {name} (e-mail, SMS, push)",
-                    **DB_STEP.options(NOTIFICATION_QUEUE),
+                    customer,
+                    f"Учётная запись уведомлений {name} (e-mail, SMS, push)",
                 ),
             )
         except (ActivityError, asyncio.CancelledError) as exc:
             self._enter("откат", "COMPENSATING")
-            await saga.compensate()
+            await self._saga.compensate()
             self._enter("отменена", "FAILED")
             if isinstance(exc, asyncio.CancelledError):
                 raise
@@ -140,22 +117,7 @@ class RegistrationWorkflow:
 
         # The customer exists from here on; a mail outage must not undo the registration.
         self._enter("приветственное письмо", "SENDING_WELCOME")
-        try:
-            await workflow.execute_activity_method(
-                NotificationActivities.send_welcome_mail,
-                WelcomeMailInput(
-                    username=name,
-                    first_name=data.first_name,
-                    idempotency_key=f"registration-{name}-{data.credential_id}-welcome",
-                ),
-                summary=f"Отправить приветственное письмо {name}",
-                **MAIL_STEP.options(NOTIFICATION_QUEUE),
-            )
-            mail_sent = True
-        except ActivityError as exc:
-            workflow.logger.warning("welcome mail to %s not sent: %s", name, exc.cause or exc)
-            mail_sent = False
-
+        mail_sent = await self._send_welcome(data)
         self._enter("готово", "COMPLETED")
         return RegistrationResult(
             username=name,
@@ -165,3 +127,20 @@ class RegistrationWorkflow:
             notification_account_id=account.id,
             welcome_mail_sent=mail_sent,
         )
+
+    async def _send_welcome(self, data: RegistrationInput) -> bool:
+        try:
+            await workflow.execute_activity_method(
+                NotificationActivities.send_welcome_mail,
+                WelcomeMailInput(
+                    username=data.username,
+                    first_name=data.first_name,
+                    idempotency_key=f"registration-{data.username}-{data.credential_id}-welcome",
+                ),
+                summary=f"Приветственное письмо {data.username}",
+                **MAIL_STEP.options(NOTIFICATION_QUEUE),
+            )
+        except ActivityError as exc:
+            workflow.logger.warning("welcome mail to %s not sent: %s", data.username, exc.cause)
+            return False
+        return True

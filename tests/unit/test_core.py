@@ -1,0 +1,102 @@
+"""Money, settings and input rules: the pieces every layer leans on."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from pydantic import ValidationError
+
+from core.db import normalize_database_url
+from core.errors import AlreadyExistsError, ConflictError, DomainError, error_class
+from core.money import format_roubles, to_kopecks, to_roubles
+from core.settings import Settings
+from models.auth import RegisterRequest, normalize_phone
+
+
+def test_money_round_trips_exactly_and_refuses_fractions_of_a_kopeck() -> None:
+    assert to_kopecks("1234.5") == 123450
+    assert to_kopecks(Decimal("0.01")) == 1
+    assert to_roubles(123450) == Decimal("1234.50")
+    assert format_roubles(123450) == "1\u00a0234,50\u00a0₽"
+    for bad in ("0.001", "abc", "NaN", "Infinity"):
+        with pytest.raises(ValueError, match="amount"):
+            to_kopecks(bad)
+
+
+def test_database_urls_are_normalized_to_async_drivers() -> None:
+    assert normalize_database_url("postgres://u@h/db") == "postgresql+asyncpg://u@h/db"
+    assert normalize_database_url("postgresql://u@h/db") == "postgresql+asyncpg://u@h/db"
+    assert normalize_database_url("sqlite:///var/x.db") == "sqlite+aiosqlite:///var/x.db"
+    assert Settings(database_url="postgres://u@h/db").database_url.startswith("postgresql+asyncpg")
+
+
+def test_settings_default_to_a_sqlite_file_under_the_data_dir() -> None:
+    settings = Settings(data_dir="var-test", _env_file=None)
+    assert settings.database_url == "sqlite+aiosqlite:///var-test/shop.db"
+    assert settings.public_url == "http://127.0.0.1:8000"
+
+
+def test_production_refuses_insecure_cookies_and_sqlite() -> None:
+    with pytest.raises(ValidationError, match="COOKIE_SECURE"):
+        Settings(environment="production", database_url="postgres://u@h/db")
+    with pytest.raises(ValidationError, match="PostgreSQL"):
+        Settings(environment="production", cookie_secure=True)
+
+
+def test_error_codes_map_back_to_their_classes() -> None:
+    assert error_class("AlreadyExistsError") is AlreadyExistsError
+    assert issubclass(AlreadyExistsError, ConflictError)
+    assert AlreadyExistsError.http_status == 409
+    assert error_class("no-such-code") is DomainError
+
+
+@pytest.mark.parametrize(
+    ("raw", "normalized"),
+    [
+        ("+7 (912) 345-67-89", "+79123456789"),
+        ("8 912 345 67 89", "+79123456789"),
+        ("9123456789", "+79123456789"),
+        ("+44 20 7946 0958", "+442079460958"),
+    ],
+)
+def test_phones_are_normalized(raw: str, normalized: str) -> None:
+    assert normalize_phone(raw) == normalized
+
+
+def _form(**overrides: str) -> dict[str, str]:
+    form = {
+        "username": "alice",
+        "firstName": "Алиса",
+        "lastName": "Иванова-Петрова",
+        "email": "Alice@Example.RU",
+        "phone": "+7 912 345-67-89",
+        "password": "  spaces are kept  ",
+    }
+    form.update(overrides)
+    return form
+
+
+def test_registration_form_is_cleaned_but_password_is_kept_verbatim() -> None:
+    request = RegisterRequest.model_validate(_form(username="  alice "))
+    assert request.username == "alice"
+    assert request.email == "alice@example.ru"
+    assert request.phone == "+79123456789"
+    assert request.password == "  spaces are kept  "
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("username", "al"),
+        ("username", "алиса"),
+        ("firstName", "123"),
+        ("email", "not-an-email"),
+        ("phone", "12345"),
+        ("password", "short"),
+    ],
+)
+def test_registration_form_rejects_bad_fields(field: str, value: str) -> None:
+    with pytest.raises(ValidationError) as caught:
+        RegisterRequest.model_validate(_form(**{field: value}))
+    assert caught.value.errors()[0]["loc"] == (field,)
