@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import re
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Cookie, Response
 from fastapi.responses import JSONResponse
-from temporalio.client import Client, WorkflowFailureError
+from temporalio.client import Client, WorkflowExecutionStatus, WorkflowFailureError
 from temporalio.common import (
     SearchAttributePair,
     TypedSearchAttributes,
@@ -16,6 +18,7 @@ from temporalio.common import (
     WorkflowIDReusePolicy,
 )
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
+from temporalio.service import RPCError, RPCStatusCode
 
 from api.deps import (
     SESSION_COOKIE,
@@ -29,7 +32,7 @@ from api.deps import (
 from core.db import SessionFactory, transaction
 from core.errors import AlreadyExistsError, DomainError, error_class
 from core.settings import Settings
-from models.auth import LoginRequest, RegisterRequest, User, UserPublic
+from models.auth import USERNAME_PATTERN, LoginRequest, RegisterRequest, User, UserPublic
 from models.payloads import RegistrationInput, RegistrationResult
 from services import auth
 from workflows.policies import CUSTOMER_ID, FLOW_STATUS, REGISTRATION_TIMEOUT, WORKFLOW_QUEUE
@@ -119,6 +122,44 @@ def clear_session_cookie(response: Response, settings: Settings) -> None:
         secure=settings.cookie_secure,
         path="/",
     )
+
+
+REGISTRATION_STEPS = {
+    "STARTED": "ожидает обработки",
+    "CREATING_USER": "создание пользователя",
+    "OPENING_WALLET": "открытие кошелька",
+    "OPENING_ACCOUNTS": "платёжный профиль и уведомления",
+    "SENDING_WELCOME": "отправка приветственного письма",
+    "COMPENSATING": "отмена",
+}
+
+
+@dataclass(frozen=True)
+class RegistrationProgress:
+    status: str  # COMPLETED, RUNNING, FAILED, or NONE when there was no registration
+    step: str
+
+
+async def registration_progress(*, temporal: Client, username: str) -> RegistrationProgress:
+    """Where the registration of `username` stands, read from its workflow run."""
+    if not re.fullmatch(USERNAME_PATTERN, username):
+        return RegistrationProgress(status="NONE", step="")
+    handle = temporal.get_workflow_handle(f"registration-{username}")
+    try:
+        described = await handle.describe()
+    except RPCError as exc:
+        if exc.status == RPCStatusCode.NOT_FOUND:
+            return RegistrationProgress(status="NONE", step="")
+        raise
+    if described.status == WorkflowExecutionStatus.COMPLETED:
+        return RegistrationProgress(status="COMPLETED", step="готово")
+    if described.status == WorkflowExecutionStatus.RUNNING:
+        # Read from the search attribute, not a query: it answers even while no worker runs.
+        flow_status = described.typed_search_attributes.get(FLOW_STATUS) or "STARTED"
+        return RegistrationProgress(
+            status="RUNNING", step=REGISTRATION_STEPS.get(flow_status, flow_status)
+        )
+    return RegistrationProgress(status="FAILED", step="")
 
 
 @router.post(

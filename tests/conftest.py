@@ -12,6 +12,7 @@ import sys
 import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -133,11 +134,15 @@ async def dev_server_env() -> AsyncIterator[WorkflowEnvironment]:
     await env.shutdown()
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
+def free_ports(count: int) -> list[int]:
+    """Distinct ports nobody listens on right now (all held open together so none repeats)."""
+    with ExitStack() as stack:
+        sockets = []
+        for _ in range(count):
+            sock = stack.enter_context(socket.socket(socket.AF_INET, socket.SOCK_STREAM))
+            sock.bind(("127.0.0.1", 0))
+            sockets.append(sock)
+        return [sock.getsockname()[1] for sock in sockets]
 
 
 @dataclass(frozen=True)
@@ -155,7 +160,7 @@ class MailEmulator:
 @pytest.fixture(scope="session")
 def mail_emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MailEmulator]:
     """The real mail emulator process on free ports; stopped by its PID at the end."""
-    smtp_port, http_port = free_port(), free_port()
+    smtp_port, http_port = free_ports(2)
     log = (tmp_path_factory.mktemp("mail") / "mail.log").open("wb")
     process = subprocess.Popen(
         [

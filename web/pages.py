@@ -9,9 +9,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
-from api.auth import clear_session_cookie
-from api.deps import OptionalUser, SessionCookie, SessionDep, SettingsDep
-from core.errors import NotFoundError
+from api.auth import clear_session_cookie, registration_progress
+from api.deps import OptionalUser, SessionCookie, SessionDep, SettingsDep, TemporalDep
 from core.money import format_roubles
 from core.timeutil import to_moscow
 from models import auth as auth_models
@@ -66,15 +65,15 @@ async def register_page(request: Request, user: OptionalUser) -> Response:
 
 
 @router.get("/register/done", response_class=HTMLResponse)
-async def register_done(
-    request: Request, session: SessionDep, username: str = "", pending: bool = False
-) -> Response:
-    try:
-        customer = await auth.get_user(session=session, username=username)
-    except NotFoundError:
-        customer = None
+async def register_done(request: Request, temporal: TemporalDep, username: str = "") -> Response:
+    """The registration's outcome as its workflow tells it (no personal data on this page)."""
+    progress = await registration_progress(temporal=temporal, username=username)
     return _page(
-        request, "auth/register_done.html", customer=customer, username=username, pending=pending
+        request,
+        "auth/register_done.html",
+        username=username,
+        status=progress.status,
+        step=progress.step,
     )
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
+import sys
 
 from core.settings import Settings
 
@@ -22,7 +24,13 @@ def _worker(settings: Settings, queues: list[str]) -> int:
     from workers.worker import run_worker
 
     asyncio.run(run_worker(settings, queues or None))
-    return 0
+    # Every worker has shut down and the engine is disposed: nothing is left to flush but logs.
+    # Skip interpreter teardown, where the SDK's Rust threads can still hold Python state and abort
+    # with "PyGILState_Release: thread state must be current" (temporalio/sdk-python#300).
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
 
 
 def _dev(settings: Settings) -> int:

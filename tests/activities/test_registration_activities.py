@@ -16,9 +16,9 @@ from core.db import SessionFactory, transaction
 from models.billing import Wallet
 from models.notification import Notification
 from models.payloads import (
-    RegistrationInput,
     CustomerInput,
     NotificationAccountInput,
+    RegistrationInput,
     WelcomeMailInput,
 )
 from services import auth

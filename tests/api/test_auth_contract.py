@@ -195,14 +195,19 @@ async def test_register_answers_202_while_no_worker_runs(
         temporal=LazyTemporalClient.of(dev_server_env.client),
     )
     body = new_customer()
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://shop.test"
-    ) as http:
-        response = await http.post("/auth/register", json=body)
-    assert response.status_code == 202
     handle = dev_server_env.client.get_workflow_handle(f"registration-{body['username']}")
-    assert (await handle.describe()).status == WorkflowExecutionStatus.RUNNING
-    await handle.terminate("test cleanup")
+    result_page = f"/register/done?username={body['username']}"
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://shop.test") as http:
+        response = await http.post("/auth/register", json=body)
+        assert response.status_code == 202
+        assert (await handle.describe()).status == WorkflowExecutionStatus.RUNNING
+        waiting = (await http.get(result_page, headers={"accept": "text/html"})).text
+        await handle.terminate("test cleanup")
+        ended = (await http.get(result_page, headers={"accept": "text/html"})).text
+    assert "Регистрация выполняется" in waiting
+    assert "ожидает обработки" in waiting
+    assert "Регистрация не удалась" in ended
 
 
 async def test_unknown_path_is_404_in_the_error_shape(shop: Shop) -> None:

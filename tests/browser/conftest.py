@@ -5,12 +5,10 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
 from collections.abc import Callable, Generator, Iterator
-from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
@@ -18,6 +16,8 @@ from typing import TypeVar
 import httpx
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
+
+from tests.conftest import free_ports
 
 REPO_ROOT = Path(__file__).parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
@@ -57,17 +57,6 @@ def _tail(path: Path, lines: int = LOG_TAIL_LINES) -> str:
     except OSError as exc:
         return f"(no log at {path}: {exc})"
     return "\n".join(text.splitlines()[-lines:])
-
-
-def free_ports(count: int) -> list[int]:
-    """Distinct ports nobody listens on right now (all held open together so none repeats)."""
-    with ExitStack() as stack:
-        sockets = []
-        for _ in range(count):
-            sock = stack.enter_context(socket.socket(socket.AF_INET, socket.SOCK_STREAM))
-            sock.bind(("127.0.0.1", 0))
-            sockets.append(sock)
-        return [sock.getsockname()[1] for sock in sockets]
 
 
 def eventually(check: Callable[[], T | None], *, timeout: float, what: str) -> T:
@@ -123,7 +112,10 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
         process.wait()
 
 
-@pytest.fixture(scope="session")
+# Package scope, not session: started once for all of tests/browser and stopped as soon as the
+# suite leaves this folder. Playwright's sync API keeps its event loop marked as running on the main
+# thread until it stops, which would break every pytest-asyncio test collected after this folder.
+@pytest.fixture(scope="package")
 def store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
     """The whole store, started by the real dev supervisor: `python -m workers.cli dev`."""
     data_dir = tmp_path_factory.mktemp("store")
@@ -175,7 +167,7 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
         )
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser() -> Iterator[Browser]:
     """Debian's Chromium (never a Playwright download)."""
     if not CHROMIUM.exists():

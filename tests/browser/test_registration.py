@@ -189,12 +189,6 @@ def test_new_customer_registers_gets_mail_and_logs_in(page: Page, store: Store) 
     assert not any(session_cookies(page))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="app bug: web/static/forms.js submit() calls refresh(form) in its `finally` block"
-    " right after showServerErrors(); refresh() rewrites every .field-error slot from client-side"
-    " validity, so the server's per-field message is erased at once",
-)
 def test_taken_username_is_reported_under_the_field(page: Page) -> None:
     taken = Customer.new()
     register_with_api(page, taken)
@@ -210,6 +204,12 @@ def test_taken_username_is_reported_under_the_field(page: Page) -> None:
     expect(page).to_have_url(re.compile(r"/register$"))
     expect(field_error(page, "username")).to_have_text("этот логин уже занят")
     expect(field(page, "username")).to_have_attribute("aria-invalid", "true")
+    expect(button).to_be_disabled()  # until the refused field is changed
+    field(page, "username").fill(newcomer.username)
+    expect(field_error(page, "username")).to_have_text("")
+    expect(button).to_be_enabled()
+    button.click()
+    expect(page.locator("#registration-result")).to_contain_text("Регистрация завершена")
 
 
 def test_wrong_password_is_refused(page: Page) -> None:

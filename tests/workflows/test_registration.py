@@ -16,7 +16,6 @@ from temporalio.testing import WorkflowEnvironment
 
 from models.payloads import (
     Changed,
-    RegistrationInput,
     CustomerInput,
     EntityRef,
     MailResult,

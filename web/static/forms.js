@@ -9,10 +9,12 @@ function fieldError(form, name) {
 function showFieldMessage(form, input) {
   const slot = fieldError(form, input.name);
   if (!slot) return;
+  // The server's verdict on a field (e.g. "этот логин уже занят") stands until the field is edited.
+  const server = input.dataset.serverError || "";
   const touched = input.dataset.touched === "1";
-  const bad = !input.validity.valid;
-  slot.textContent = touched && bad ? (input.value ? input.dataset.message : "Обязательное поле") : "";
-  input.setAttribute("aria-invalid", touched && bad ? "true" : "false");
+  const bad = touched && !input.validity.valid;
+  slot.textContent = server || (bad ? (input.value ? input.dataset.message : "Обязательное поле") : "");
+  input.setAttribute("aria-invalid", server || bad ? "true" : "false");
 }
 
 function refresh(form) {
@@ -21,16 +23,15 @@ function refresh(form) {
     input.setCustomValidity("");
     showFieldMessage(form, input);
   }
-  button.disabled = !form.checkValidity() || form.dataset.busy === "1";
+  const refused = [...form.querySelectorAll("input")].some((input) => input.dataset.serverError);
+  button.disabled = !form.checkValidity() || refused || form.dataset.busy === "1";
 }
 
 function showServerErrors(form, body) {
   form.querySelector(".form-error").textContent = body.errorMessage || "Не удалось выполнить запрос";
   for (const [name, message] of Object.entries(body.fields || {})) {
     const input = form.querySelector(`input[name="${name}"]`);
-    const slot = fieldError(form, name);
-    if (slot) slot.textContent = message;
-    if (input) input.setAttribute("aria-invalid", "true");
+    if (input) input.dataset.serverError = message;
   }
 }
 
@@ -50,9 +51,8 @@ async function submit(form, event) {
     });
     const body = await response.json().catch(() => ({}));
     if (response.ok) {
-      let target = form.dataset.success.replace("{username}", encodeURIComponent(data.username || ""));
-      if (response.status === 202) target += (target.includes("?") ? "&" : "?") + "pending=1";
-      window.location.assign(target);
+      // 202: the registration goes on in the background; the result page says how far it got.
+      window.location.assign(form.dataset.success.replace("{username}", encodeURIComponent(data.username || "")));
       return;
     }
     showServerErrors(form, body);
@@ -67,7 +67,10 @@ async function submit(form, event) {
 document.addEventListener("DOMContentLoaded", () => {
   for (const form of document.querySelectorAll("form.api-form")) {
     for (const input of form.querySelectorAll("input")) {
-      input.addEventListener("input", () => refresh(form));
+      input.addEventListener("input", () => {
+        delete input.dataset.serverError;
+        refresh(form);
+      });
       input.addEventListener("blur", () => {
         input.dataset.touched = "1";
         refresh(form);
