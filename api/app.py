@@ -9,7 +9,8 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from api import auth
+from adapters.couriers import CourierGateway, HttpCourierGateway
+from api import auth, delivery, store
 from api.errors import install_error_handlers
 from api.temporal import LazyTemporalClient
 from core.db import SessionFactory, create_engine, create_session_factory
@@ -22,18 +23,24 @@ def create_app(
     *,
     session_factory: SessionFactory | None = None,
     temporal: LazyTemporalClient | None = None,
+    couriers: CourierGateway | None = None,
 ) -> FastAPI:
-    """Build the app; tests pass their own session factory and Temporal client."""
-    engine: AsyncEngine | None = None
+    """Build the app; tests pass their own session factory, Temporal client and couriers."""
+    owned_engine: AsyncEngine | None = None
     if session_factory is None:
-        engine = create_engine(settings.database_url)
-        session_factory = create_session_factory(engine)
+        owned_engine = create_engine(settings.database_url)
+        session_factory = create_session_factory(owned_engine)
+    owned_couriers = None
+    if couriers is None:
+        couriers = owned_couriers = HttpCourierGateway(settings.couriers_url)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         yield
-        if engine is not None:
-            await engine.dispose()
+        if owned_couriers is not None:
+            await owned_couriers.aclose()
+        if owned_engine is not None:
+            await owned_engine.dispose()
 
     app = FastAPI(
         title="Shopflow",
@@ -43,6 +50,8 @@ def create_app(
     )
     app.state.settings = settings
     app.state.session_factory = session_factory
+    app.state.engine = session_factory.kw["bind"]
+    app.state.couriers = couriers
     app.state.temporal = temporal or LazyTemporalClient(
         settings.temporal_address, settings.temporal_namespace
     )
@@ -53,6 +62,8 @@ def create_app(
         return {"status": "ok"}
 
     app.include_router(auth.router)
+    app.include_router(store.router)
+    app.include_router(delivery.router)
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=pages.STATIC_DIR), name="static")
     return app

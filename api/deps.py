@@ -6,9 +6,11 @@ from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import Cookie, Depends, Request
+from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel.ext.asyncio.session import AsyncSession
 from temporalio.client import Client
 
+from adapters.couriers import CourierGateway
 from core.db import SessionFactory
 from core.errors import AuthError
 from core.settings import Settings
@@ -34,6 +36,17 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
         yield session
 
 
+async def get_connection(request: Request) -> AsyncIterator[AsyncConnection]:
+    """A bare connection for read-only queries on hot paths (search): no ORM session to build."""
+    async with request.app.state.engine.connect() as conn:
+        yield conn
+
+
+def get_couriers(request: Request) -> CourierGateway:
+    couriers: CourierGateway = request.app.state.couriers
+    return couriers
+
+
 async def get_temporal(request: Request) -> Client:
     temporal: Client = await request.app.state.temporal()
     return temporal
@@ -42,6 +55,8 @@ async def get_temporal(request: Request) -> Client:
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 SessionDep = Annotated[AsyncSession, Depends(get_session)]
 SessionFactoryDep = Annotated[SessionFactory, Depends(get_session_factory)]
+ConnectionDep = Annotated[AsyncConnection, Depends(get_connection)]
+CouriersDep = Annotated[CourierGateway, Depends(get_couriers)]
 TemporalDep = Annotated[Client, Depends(get_temporal)]
 SessionCookie = Annotated[str | None, Cookie(alias=SESSION_COOKIE)]
 

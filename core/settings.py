@@ -33,6 +33,8 @@ class Settings(BaseSettings):
     smtp_port: int = 1025
     mail_from: str = "Shopflow <noreply@shopflow.local>"
     mailbox_port: int = 8025
+    couriers_port: int = 8200
+    couriers_url: str = ""
 
     session_ttl_hours: int = Field(default=24 * 14, ge=1)
     cookie_secure: bool = False
@@ -47,6 +49,8 @@ class Settings(BaseSettings):
     def _defaults_and_guards(self) -> Settings:
         if not self.database_url:
             self.database_url = f"sqlite+aiosqlite:///{self.data_dir / 'shop.db'}"
+        if not self.couriers_url:
+            self.couriers_url = f"http://{self.host}:{self.couriers_port}"
         if not self.public_url:
             self.public_url = f"http://{self.host}:{self.api_port}"
         if self.environment == "production" and not self.cookie_secure:

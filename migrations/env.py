@@ -19,10 +19,22 @@ def _url() -> str:
     return str(url) if url else Settings().database_url
 
 
+# The search index is dialect-specific SQL (FTS5 with its shadow tables, or a tsvector table):
+# Alembic must not compare it with the models.
+UNMODELLED_PREFIX = "store_product_search"
+
+
+def _include(
+    obj: object, name: str | None, type_: str, reflected: bool, compare_to: object
+) -> bool:
+    return not (type_ == "table" and (name or "").startswith(UNMODELLED_PREFIX))
+
+
 def _migrate(connection: Connection) -> None:
     context.configure(
         connection=connection,
         target_metadata=metadata,
+        include_object=_include,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
     )

@@ -5,12 +5,12 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
-from pydantic import ConfigDict, field_validator
-from pydantic.alias_generators import to_camel
+from pydantic import field_validator
 from sqlalchemy import Column
 from sqlmodel import Field, SQLModel
 
 from core.timeutil import UTCDateTime, utcnow
+from models.base import CamelModel
 
 # One source for the rules: the server validates with them and the registration page renders them
 # into the inputs' `pattern` attributes, so the browser checks exactly the same thing.
@@ -20,12 +20,6 @@ EMAIL_PATTERN = r"[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}"
 PHONE_PATTERN = r"\+?[0-9][0-9 \(\)\-]{9,19}"
 PASSWORD_MIN = 8
 PASSWORD_MAX = 128
-
-
-class CamelModel(SQLModel):
-    model_config = ConfigDict(  # type: ignore[assignment]
-        alias_generator=to_camel, populate_by_name=True
-    )
 
 
 class UserBase(SQLModel):

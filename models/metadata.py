@@ -2,8 +2,8 @@
 
 from sqlmodel import SQLModel
 
-from models import auth, billing, notification, payment
+from models import auth, billing, delivery, notification, payment, store
 
 metadata = SQLModel.metadata
 
-__all__ = ["auth", "billing", "metadata", "notification", "payment"]
+__all__ = ["auth", "billing", "delivery", "metadata", "notification", "payment", "store"]

@@ -86,6 +86,7 @@ async def sessions(engine: AsyncEngine) -> AsyncIterator[SessionFactory]:
     """A session factory over the test database; every table is emptied after the test."""
     yield create_session_factory(engine)
     async with engine.begin() as conn:
+        await conn.execute(text("DELETE FROM store_product_search"))
         for table in reversed(metadata.sorted_tables):
             await conn.execute(table.delete())
 

@@ -10,16 +10,25 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from api.auth import clear_session_cookie, registration_progress
-from api.deps import OptionalUser, SessionCookie, SessionDep, SettingsDep, TemporalDep
-from core.money import format_roubles
+from api.deps import (
+    ConnectionDep,
+    OptionalUser,
+    SessionCookie,
+    SessionDep,
+    SettingsDep,
+    TemporalDep,
+)
+from core.errors import ValidationError
+from core.money import format_roubles, to_kopecks
 from core.timeutil import to_moscow
 from models import auth as auth_models
-from services import auth, billing
+from services import auth, billing, store
 
 WEB_DIR = Path(__file__).parent
 STATIC_DIR = WEB_DIR / "static"
 templates = Jinja2Templates(directory=WEB_DIR / "templates")
 templates.env.filters["roubles"] = format_roubles
+templates.env.filters["rub"] = lambda amount: format_roubles(to_kopecks(amount))
 templates.env.filters["moscow"] = lambda moment: to_moscow(moment).strftime("%d.%m.%Y %H:%M")
 
 router = APIRouter(include_in_schema=False)
@@ -45,6 +54,27 @@ def _login_redirect(next_url: str) -> RedirectResponse:
 @router.get("/", response_class=HTMLResponse)
 async def home(request: Request, user: OptionalUser) -> Response:
     return _page(request, "index.html", user=user)
+
+
+@router.get("/search", response_class=HTMLResponse)
+async def search_page(
+    request: Request, conn: ConnectionDep, user: OptionalUser, q: str = "", page: int = 1
+) -> Response:
+    """Product cards matching the query; a bad query is explained on the page, not as an error."""
+    try:
+        results = await store.search(conn=conn, query=q, page=page)
+    except ValidationError as exc:
+        return _page(request, "store/search.html", user=user, query=q, problem=exc.message)
+    return _page(request, "store/search.html", user=user, query=q, results=results)
+
+
+@router.get("/product/{product_id}", response_class=HTMLResponse)
+async def product_page(
+    request: Request, conn: ConnectionDep, session: SessionDep, user: OptionalUser, product_id: int
+) -> Response:
+    product = await store.get_product(session=session, product_id=product_id)
+    card = (await store.cards(conn=conn, product_ids=[product_id]))[0]
+    return _page(request, "store/product.html", user=user, product=product, card=card)
 
 
 @router.get("/register", response_class=HTMLResponse)

@@ -46,6 +46,28 @@ def _migrate(settings: Settings) -> int:
     return 0
 
 
+def _seed(settings: Settings, products: int | None) -> int:
+    from workers.migrate import upgrade
+    from workers.seed import SAMPLE_PRODUCTS, seed_catalog_at
+
+    upgrade(settings.database_url)
+    report = asyncio.run(
+        seed_catalog_at(settings.database_url, products=products or SAMPLE_PRODUCTS, progress=True)
+    )
+    if report.skipped:
+        logging.getLogger("shopflow.seed").info(
+            "catalogue already loaded (%s stores)", report.stores
+        )
+    else:
+        logging.getLogger("shopflow.seed").info(
+            "loaded %s products into %s stores in %.1f s",
+            report.products,
+            report.stores,
+            report.seconds,
+        )
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="shopflow", description="Shopflow online store")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -54,6 +76,8 @@ def main(argv: list[str] | None = None) -> int:
     worker = commands.add_parser("worker", help="run the Temporal worker")
     worker.add_argument("--queue", action="append", default=[], help="serve only this task queue")
     commands.add_parser("migrate", help="bring the database schema up to date")
+    seed = commands.add_parser("seed", help="load the sample catalogue into an empty database")
+    seed.add_argument("--products", type=int, help="generate this many products (benchmarks)")
     args = parser.parse_args(argv)
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
@@ -64,6 +88,8 @@ def main(argv: list[str] | None = None) -> int:
         return _api(settings)
     if args.command == "worker":
         return _worker(settings, args.queue)
+    if args.command == "seed":
+        return _seed(settings, args.products)
     return _migrate(settings)
 
 

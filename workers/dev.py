@@ -3,6 +3,7 @@ database schema, the mail emulator, the worker and the API with the web front. C
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import shutil
@@ -16,6 +17,7 @@ from pathlib import Path
 
 from core.settings import Settings
 from workers.migrate import upgrade
+from workers.seed import seed_catalog_at
 from workflows.policies import SEARCH_ATTRIBUTES
 
 log = logging.getLogger("shopflow.dev")
@@ -120,12 +122,21 @@ def run_dev(settings: Settings) -> int:
         wait_for_port(host, int(port), 60, temporal)
         log.info("migrating %s", settings.database_url.split("@")[-1])
         upgrade(settings.database_url)
+        report = asyncio.run(seed_catalog_at(settings.database_url))
+        if not report.skipped:
+            log.info("sample catalogue: %s products in %s stores", report.products, report.stores)
         mail = supervisor.start(
             "mail emulator",
             [python, "-m", "emulators.mail", "--host", settings.smtp_host,
              "--smtp-port", str(settings.smtp_port), "--http-port", str(settings.mailbox_port)],
         )  # fmt: skip
         wait_for_port(settings.smtp_host, settings.smtp_port, 30, mail)
+        couriers = supervisor.start(
+            "courier companies emulator",
+            [python, "-m", "emulators.couriers", "--host", settings.host,
+             "--port", str(settings.couriers_port)],
+        )  # fmt: skip
+        wait_for_port(settings.host, settings.couriers_port, 30, couriers)
         supervisor.start("worker", [python, "-m", "workers.cli", "worker"])
         api = supervisor.start("api", [python, "-m", "workers.cli", "api"])
         wait_for_port(settings.host, settings.api_port, 60, api)
@@ -134,7 +145,8 @@ def run_dev(settings: Settings) -> int:
             f"  store (web front and API)  {settings.public_url}\n"
             f"  API docs                   {settings.public_url}/docs\n"
             f"  Temporal UI                {settings.temporal_ui_url}\n"
-            f"  mailbox (mail emulator)    {settings.mailbox_url}\n",
+            f"  mailbox (mail emulator)    {settings.mailbox_url}\n"
+            f"  courier companies emulator {settings.couriers_url}\n",
             flush=True,
         )
         return supervisor.watch()

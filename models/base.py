@@ -1,0 +1,17 @@
+"""Base of the JSON shapes: camelCase on the wire (as the spec writes), snake_case in Python."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Annotated
+
+from pydantic import ConfigDict, PlainSerializer
+from pydantic.alias_generators import to_camel
+from sqlmodel import SQLModel
+
+# Roubles with two decimal places inside; a JSON number on the wire (the spec's `double`).
+Roubles = Annotated[Decimal, PlainSerializer(float, return_type=float, when_used="json")]
+
+
+class CamelModel(SQLModel):
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True)  # type: ignore[assignment]

@@ -1,0 +1,97 @@
+"""store tables: warehouses/shops, categories, products, stock per product per store; and the JSON
+shapes of the store contracts (spec section 4, store)."""
+
+from __future__ import annotations
+
+from sqlalchemy import CheckConstraint, Column, Text
+from sqlmodel import Field, SQLModel
+
+from models.base import CamelModel, Roubles
+
+
+class StoreBase(SQLModel):
+    name: str = Field(max_length=120)
+    address: str = Field(max_length=300)
+
+
+class Store(StoreBase, table=True):
+    """A shop or warehouse that holds stock (the spec's «магазин» / «склад»)."""
+
+    __tablename__ = "store_store"
+
+    id: int | None = Field(default=None, primary_key=True)
+
+
+class Category(SQLModel, table=True):
+    __tablename__ = "store_category"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=80, unique=True)
+    slug: str = Field(max_length=40, unique=True)
+
+
+class Product(SQLModel, table=True):
+    __tablename__ = "store_product"
+    __table_args__ = (CheckConstraint("price_kopecks > 0", name="product_price_positive"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=200)
+    description: str = Field(sa_column=Column(Text, nullable=False))
+    price_kopecks: int
+    category_id: int = Field(foreign_key="store_category.id", index=True)
+
+
+class Stock(SQLModel, table=True):
+    """Units of a product in a store. `reserved` units are held for checkouts in progress."""
+
+    __tablename__ = "store_stock"
+    __table_args__ = (
+        CheckConstraint("quantity >= 0", name="stock_quantity_not_negative"),
+        CheckConstraint("reserved >= 0 AND reserved <= quantity", name="stock_reserved_within"),
+    )
+
+    product_id: int = Field(foreign_key="store_product.id", primary_key=True, ondelete="CASCADE")
+    store_id: int = Field(foreign_key="store_store.id", primary_key=True, index=True)
+    quantity: int = 0
+    reserved: int = 0
+
+
+class StorePublic(CamelModel):
+    id: int
+    name: str
+    address: str
+
+
+class ProductPlace(CamelModel):
+    store: StorePublic
+    quantity: int
+
+
+class ProductAvailability(CamelModel):
+    """GET /store/get: how many units of a product each store has available."""
+
+    product_id: int
+    product_places: list[ProductPlace]
+
+
+class ProductCard(CamelModel):
+    """A search result card: name, price, image and availability in the different stores."""
+
+    id: int
+    name: str
+    price: Roubles
+    image_url: str
+    category: str
+    product_places: list[ProductPlace]
+
+    @property
+    def total_available(self) -> int:
+        return sum(place.quantity for place in self.product_places)
+
+
+class SearchPage(CamelModel):
+    query: str
+    page: int
+    page_size: int
+    has_more: bool
+    items: list[ProductCard]

@@ -1,0 +1,304 @@
+"""store: stores, products, stock per store, and full-text search over the catalogue.
+
+Search reads go through a plain SQLAlchemy Core connection with hand-written SQL: a results page
+is two or three indexed queries, and ORM objects would only add cost on the hottest path.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import bindparam, insert, text
+from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from core.errors import NotFoundError, ValidationError
+from core.money import to_roubles
+from core.text import MAX_QUERY_CHARS, query_terms, stems
+from models.store import (
+    Category,
+    Product,
+    ProductAvailability,
+    ProductCard,
+    ProductPlace,
+    SearchPage,
+    Stock,
+    Store,
+    StorePublic,
+)
+
+MAX_PAGE_SIZE = 60
+MAX_RESULTS = 1000  # deepest result a shopper can page to
+# Ranking looks at the first CANDIDATES matches: the cost of a query stays bounded however common
+# its words are in a million products.
+CANDIDATES = 2000
+
+
+def image_url(product_id: int) -> str:
+    return f"/store/images/{product_id}.svg"
+
+
+# --- writes ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NewProduct:
+    name: str
+    description: str
+    price_kopecks: int
+    category_id: int
+    stock: dict[int, int]  # store id → units
+
+
+async def add_store(*, session: AsyncSession, name: str, address: str) -> Store:
+    """A new store (shop or warehouse)."""
+    store = Store(name=name, address=address)
+    session.add(store)
+    await session.flush()
+    return store
+
+
+async def add_category(*, session: AsyncSession, name: str, slug: str) -> Category:
+    """A new product category."""
+    category = Category(name=name, slug=slug)
+    session.add(category)
+    await session.flush()
+    return category
+
+
+async def add_products(*, session: AsyncSession, products: Sequence[NewProduct]) -> list[int]:
+    """Insert products with their stock and search index rows; returns their ids in order.
+
+    Core bulk inserts, not ORM objects: the seed loads a million products through here.
+    """
+    if not products:
+        return []
+    conn = await session.connection()
+    product_table = Product.__table__  # type: ignore[attr-defined]
+    result = await conn.execute(
+        insert(product_table).returning(product_table.c.id, sort_by_parameter_order=True),
+        [
+            {
+                "name": p.name,
+                "description": p.description,
+                "price_kopecks": p.price_kopecks,
+                "category_id": p.category_id,
+            }
+            for p in products
+        ],
+    )
+    ids = [row[0] for row in result]
+    stock = [
+        {"product_id": pid, "store_id": store_id, "quantity": units, "reserved": 0}
+        for pid, product in zip(ids, products, strict=True)
+        for store_id, units in product.stock.items()
+    ]
+    if stock:
+        await conn.execute(insert(Stock.__table__), stock)  # type: ignore[attr-defined]
+    await index_products(
+        conn=conn,
+        documents=[(pid, p.name, p.description) for pid, p in zip(ids, products, strict=True)],
+    )
+    return ids
+
+
+async def index_products(
+    *, conn: AsyncConnection, documents: Sequence[tuple[int, str, str]]
+) -> None:
+    """Write the stemmed name and description of each product into the search index."""
+    if not documents:
+        return
+    params = [
+        {"id": pid, "name": stems(name), "body": stems(body)} for pid, name, body in documents
+    ]
+    if conn.dialect.name == "sqlite":
+        statement = (
+            "INSERT INTO store_product_search(rowid, name, description) VALUES (:id, :name, :body)"
+        )
+    else:
+        statement = (
+            "INSERT INTO store_product_search(product_id, document) VALUES (:id,"
+            " setweight(to_tsvector('simple', :name), 'A')"
+            " || setweight(to_tsvector('simple', :body), 'B'))"
+        )
+    await conn.execute(text(statement), params)
+
+
+# --- reads ----------------------------------------------------------------------------------
+
+
+async def list_stores(*, session: AsyncSession) -> list[Store]:
+    """Every store, by id."""
+    return list((await session.exec(select(Store).order_by(Store.id))).all())  # type: ignore[arg-type]
+
+
+async def get_product(*, session: AsyncSession, product_id: int) -> Product:
+    """The product, or NotFoundError."""
+    product = await session.get(Product, product_id)
+    if product is None:
+        raise NotFoundError("Товар не найден")
+    return product
+
+
+async def _places(
+    conn: AsyncConnection, product_ids: Sequence[int]
+) -> dict[int, list[ProductPlace]]:
+    rows = await conn.execute(
+        text(
+            "SELECT st.product_id, s.id, s.name, s.address, st.quantity - st.reserved"
+            " FROM store_stock st JOIN store_store s ON s.id = st.store_id"
+            " WHERE st.product_id IN :ids ORDER BY s.id"
+        ).bindparams(bindparam("ids", expanding=True)),
+        {"ids": list(product_ids)},
+    )
+    places: dict[int, list[ProductPlace]] = defaultdict(list)
+    for product_id, store_id, name, address, available in rows:
+        store = StorePublic(id=store_id, name=name, address=address)
+        places[product_id].append(ProductPlace(store=store, quantity=available))
+    return places
+
+
+async def get_availability(*, conn: AsyncConnection, product_id: int) -> ProductAvailability:
+    """Units of the product available (not held by checkouts) in each store that stocks it."""
+    exists = await conn.scalar(
+        text("SELECT 1 FROM store_product WHERE id = :id"), {"id": product_id}
+    )
+    if exists is None:
+        raise NotFoundError("Товар не найден")
+    places = await _places(conn, [product_id])
+    return ProductAvailability(product_id=product_id, product_places=places.get(product_id, []))
+
+
+async def product_label(*, conn: AsyncConnection, product_id: int) -> tuple[str, str]:
+    """The product's name and its category's slug, or NotFoundError."""
+    row = (
+        await conn.execute(
+            text(
+                "SELECT p.name, c.slug FROM store_product p"
+                " JOIN store_category c ON c.id = p.category_id WHERE p.id = :id"
+            ),
+            {"id": product_id},
+        )
+    ).first()
+    if row is None:
+        raise NotFoundError("Товар не найден")
+    return row[0], row[1]
+
+
+async def cards(*, conn: AsyncConnection, product_ids: Sequence[int]) -> list[ProductCard]:
+    """Product cards (name, price, image, availability per store) in the order of `product_ids`."""
+    if not product_ids:
+        return []
+    rows = await conn.execute(
+        text(
+            "SELECT p.id, p.name, p.price_kopecks, c.name FROM store_product p"
+            " JOIN store_category c ON c.id = p.category_id WHERE p.id IN :ids"
+        ).bindparams(bindparam("ids", expanding=True)),
+        {"ids": list(product_ids)},
+    )
+    found = {row[0]: row for row in rows}
+    places = await _places(conn, list(found))
+    return [
+        ProductCard(
+            id=pid,
+            name=found[pid][1],
+            price=to_roubles(found[pid][2]),
+            image_url=image_url(pid),
+            category=found[pid][3],
+            product_places=places.get(pid, []),
+        )
+        for pid in product_ids
+        if pid in found
+    ]
+
+
+def _check_search(query: str, page: int, page_size: int) -> list[tuple[str, ...]]:
+    if not query.strip():
+        raise ValidationError("Введите, что вы ищете", fields={"q": "пустой запрос"})
+    if len(query) > MAX_QUERY_CHARS:
+        raise ValidationError(
+            f"Запрос длиннее {MAX_QUERY_CHARS} символов", fields={"q": "слишком длинный запрос"}
+        )
+    if page < 1 or not 1 <= page_size <= MAX_PAGE_SIZE:
+        raise ValidationError(f"Страница от 1, размер страницы от 1 до {MAX_PAGE_SIZE}")
+    if page * page_size > MAX_RESULTS:
+        raise ValidationError(f"Можно просмотреть только первые {MAX_RESULTS} результатов")
+    terms = query_terms(query)
+    if not terms:
+        raise ValidationError(
+            "В запросе нет ни одного слова", fields={"q": "используйте буквы или цифры"}
+        )
+    return terms
+
+
+# Each word matches as a whole word or as a prefix; a whole-word match scores both, so "чай"
+# ranks tea above kettles while still finding kettles as the shopper types.
+# Terms are [0-9a-zа-я]+ only (core.text), so quoting them cannot break either syntax.
+def _fts5_match(terms: list[tuple[str, ...]]) -> str:
+    return " AND ".join(
+        "(" + " OR ".join(f'"{t}" OR "{t}"*' for t in group) + ")" for group in terms
+    )
+
+
+def _tsquery(terms: list[tuple[str, ...]]) -> str:
+    return " & ".join("(" + " | ".join(f"{t} | {t}:*" for t in group) + ")" for group in terms)
+
+
+_SQLITE_BOUND = text(
+    "SELECT rowid FROM store_product_search WHERE store_product_search MATCH :match"
+    " LIMIT 1 OFFSET :skip"
+)
+_SQLITE_SEARCH = text(
+    "SELECT rowid FROM store_product_search"
+    " WHERE store_product_search MATCH :match AND rowid <= :bound"
+    " ORDER BY bm25(store_product_search, 10.0, 1.0), rowid LIMIT :limit OFFSET :offset"
+)
+_POSTGRES_SEARCH = text(
+    "WITH q AS (SELECT to_tsquery('simple', :tsq) AS query),"
+    " candidates AS ("
+    "   SELECT product_id, document FROM store_product_search, q"
+    "   WHERE document @@ q.query ORDER BY product_id LIMIT :cap)"
+    " SELECT product_id FROM candidates, q"
+    " ORDER BY ts_rank(document, q.query) DESC, product_id LIMIT :limit OFFSET :offset"
+)
+NO_BOUND = 2**62
+
+
+async def search_ids(
+    *, conn: AsyncConnection, query: str, page: int = 1, page_size: int = 20
+) -> tuple[list[int], bool]:
+    """Ids of the products matching `query`, best first, and whether more pages follow.
+
+    Ranking is exact among the first CANDIDATES matches in id order: FTS5 and GIN hand matches
+    out by id, so that prefix costs the same at 100 000 products as at 10 million, where ranking
+    every match of a common word ("чайник") would grow with the catalogue.
+    """
+    terms = _check_search(query, page, page_size)
+    window = {"limit": page_size + 1, "offset": (page - 1) * page_size}
+    if conn.dialect.name == "sqlite":
+        match = _fts5_match(terms)
+        bound = await conn.scalar(_SQLITE_BOUND, {"match": match, "skip": CANDIDATES - 1})
+        params = {"match": match, "bound": NO_BOUND if bound is None else bound}
+        rows = await conn.execute(_SQLITE_SEARCH, params | window)
+    else:
+        params = {"tsq": _tsquery(terms), "cap": CANDIDATES}
+        rows = await conn.execute(_POSTGRES_SEARCH, params | window)
+    ids = [row[0] for row in rows]
+    return ids[:page_size], len(ids) > page_size
+
+
+async def search(
+    *, conn: AsyncConnection, query: str, page: int = 1, page_size: int = 20
+) -> SearchPage:
+    """A page of product cards matching `query`, best first."""
+    ids, has_more = await search_ids(conn=conn, query=query, page=page, page_size=page_size)
+    return SearchPage(
+        query=query,
+        page=page,
+        page_size=page_size,
+        has_more=has_more,
+        items=await cards(conn=conn, product_ids=ids),
+    )
