@@ -36,6 +36,7 @@ class Settings(BaseSettings):
     couriers_port: int = 8200
     couriers_url: str = ""
 
+    access_log: bool = True
     session_ttl_hours: int = Field(default=24 * 14, ge=1)
     cookie_secure: bool = False
     registration_wait_seconds: float = Field(default=15.0, gt=0)

@@ -244,7 +244,11 @@ def _fts5_match(terms: list[tuple[str, ...]]) -> str:
 
 
 def _tsquery(terms: list[tuple[str, ...]]) -> str:
-    return " & ".join("(" + " | ".join(f"{t} | {t}:*" for t in group) + ")" for group in terms)
+    return " & ".join("(" + " | ".join(f"{t}:*" for t in group) + ")" for group in terms)
+
+
+def _ts_whole_words(terms: list[tuple[str, ...]]) -> str:
+    return " | ".join(t for group in terms for t in group)
 
 
 _SQLITE_BOUND = text(
@@ -257,12 +261,14 @@ _SQLITE_SEARCH = text(
     " ORDER BY bm25(store_product_search, 10.0, 1.0), rowid LIMIT :limit OFFSET :offset"
 )
 _POSTGRES_SEARCH = text(
-    "WITH q AS (SELECT to_tsquery('simple', :tsq) AS query),"
+    "WITH q AS (SELECT to_tsquery('simple', :tsq) AS query,"
+    "                  to_tsquery('simple', :whole) AS whole),"
     " candidates AS ("
     "   SELECT product_id, document FROM store_product_search, q"
     "   WHERE document @@ q.query ORDER BY product_id LIMIT :cap)"
     " SELECT product_id FROM candidates, q"
-    " ORDER BY ts_rank(document, q.query) DESC, product_id LIMIT :limit OFFSET :offset"
+    " ORDER BY ts_rank(document, q.query) + ts_rank(document, q.whole) DESC, product_id"
+    " LIMIT :limit OFFSET :offset"
 )
 NO_BOUND = 2**62
 
@@ -284,7 +290,7 @@ async def search_ids(
         params = {"match": match, "bound": NO_BOUND if bound is None else bound}
         rows = await conn.execute(_SQLITE_SEARCH, params | window)
     else:
-        params = {"tsq": _tsquery(terms), "cap": CANDIDATES}
+        params = {"tsq": _tsquery(terms), "whole": _ts_whole_words(terms), "cap": CANDIDATES}
         rows = await conn.execute(_POSTGRES_SEARCH, params | window)
     ids = [row[0] for row in rows]
     return ids[:page_size], len(ids) > page_size

@@ -12,7 +12,7 @@ import sys
 import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
-from contextlib import ExitStack
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -158,40 +158,58 @@ class MailEmulator:
         return result
 
 
+@contextmanager
+def emulator_process(
+    module: str, args: list[str], health_url: str, log_dir: Path
+) -> Iterator[subprocess.Popen[bytes]]:
+    """Run `python -m module args` until the block ends; it must answer `health_url` first.
+
+    Stopped by its own PID (SIGINT, then kill), its output kept in `log_dir`.
+    """
+    with (log_dir / f"{module.rsplit('.', 1)[-1]}.log").open("wb") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", module, *args], stdout=log, stderr=subprocess.STDOUT
+        )
+        try:
+            deadline = time.monotonic() + 20
+            while True:
+                try:
+                    if httpx.get(health_url, timeout=1).status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    pass
+                if process.poll() is not None or time.monotonic() > deadline:
+                    pytest.fail(f"{module} did not start; see {log_dir}")
+                time.sleep(0.1)
+            yield process
+        finally:
+            process.send_signal(signal.SIGINT)
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
 @pytest.fixture(scope="session")
 def mail_emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MailEmulator]:
-    """The real mail emulator process on free ports; stopped by its PID at the end."""
+    """The real mail emulator process on free ports."""
     smtp_port, http_port = free_ports(2)
-    log = (tmp_path_factory.mktemp("mail") / "mail.log").open("wb")
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "emulators.mail",
-            "--smtp-port",
-            str(smtp_port),
-            "--http-port",
-            str(http_port),
-        ],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
     emulator = MailEmulator(smtp_port=smtp_port, http_url=f"http://127.0.0.1:{http_port}")
-    try:
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                emulator.messages()
-                break
-            except httpx.HTTPError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    pytest.fail("mail emulator did not start")
-                time.sleep(0.1)
+    args = ["--smtp-port", str(smtp_port), "--http-port", str(http_port)]
+    with emulator_process(
+        "emulators.mail", args, f"{emulator.http_url}/api/messages", tmp_path_factory.mktemp("mail")
+    ):
         yield emulator
-    finally:
-        process.send_signal(signal.SIGINT)
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-        log.close()
+
+
+@pytest.fixture(scope="session")
+def couriers_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The real courier companies emulator process on a free port; its base URL."""
+    (port,) = free_ports(1)
+    url = f"http://127.0.0.1:{port}"
+    args = ["--host", "127.0.0.1", "--port", str(port)]
+    with emulator_process(
+        "emulators.couriers", args, f"{url}/healthz", tmp_path_factory.mktemp("couriers")
+    ):
+        yield url

@@ -59,3 +59,14 @@ def test_workflows_import_only_workflow_api_payloads_policies_and_passed_activit
 def test_payloads_use_only_the_standard_library() -> None:
     modules = {module.split(".")[0] for module, _ in _imports(ROOT / "models" / "payloads.py")}
     assert modules <= set(sys.stdlib_module_names) | {"__future__"}
+
+
+def test_migrations_match_the_models(tmp_path: Path) -> None:
+    """`alembic check`: no model change is left without its migration."""
+    from alembic import command
+
+    from workers.migrate import alembic_config, upgrade
+
+    url = f"sqlite+aiosqlite:///{tmp_path / 'check.db'}"
+    upgrade(url)
+    command.check(alembic_config(url))

@@ -16,7 +16,13 @@ def _api(settings: Settings) -> int:
 
     from api.app import create_app
 
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.api_port, log_level="info")
+    uvicorn.run(
+        create_app(settings),
+        host=settings.host,
+        port=settings.api_port,
+        log_level="info",
+        access_log=settings.access_log,
+    )
     return 0
 
 

@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import json
-import signal
-import subprocess
-import sys
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from datetime import date, timedelta
 from typing import Any
 
@@ -21,7 +18,6 @@ from adapters.couriers import (
     HttpCourierGateway,
 )
 from core.errors import UnavailableError, ValidationError
-from tests.conftest import free_ports
 
 MONDAY = date(2025, 6, 2)
 MOSCOW = "Москва, ул. Тверская, 1"
@@ -36,39 +32,6 @@ ADDRESSES_BY_ZONE = {
     "Тверская обл., пос. Озёрный, д. 2": 4,
     "ул. Садовая, 17": 5,
 }
-
-
-@pytest.fixture(scope="module")
-def couriers_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The real courier emulator process on a free port; stopped by its PID at the end."""
-    (port,) = free_ports(1)
-    log = (tmp_path_factory.mktemp("couriers") / "couriers.log").open("wb")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "emulators.couriers", "--host", "127.0.0.1", "--port", str(port)],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                if httpx.get(f"{url}/healthz").json() == {"status": "ok"}:
-                    break
-            except httpx.HTTPError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                pytest.fail("courier emulator did not start")
-            time.sleep(0.1)
-        yield url
-    finally:
-        process.send_signal(signal.SIGINT)
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        log.close()
 
 
 @pytest.fixture

@@ -10,6 +10,7 @@ import httpx
 import pytest
 from temporalio.testing import WorkflowEnvironment
 
+from adapters.couriers import HttpCourierGateway
 from adapters.mailer import RecordingMailer
 from api.app import create_app
 from api.temporal import LazyTemporalClient
@@ -24,6 +25,7 @@ class Shop:
     mailer: RecordingMailer
     sessions: SessionFactory
     env: WorkflowEnvironment
+    couriers_url: str
 
 
 def api_settings(**overrides: object) -> Settings:
@@ -32,22 +34,31 @@ def api_settings(**overrides: object) -> Settings:
 
 @pytest.fixture
 async def shop(
-    sessions: SessionFactory, dev_server_env: WorkflowEnvironment
+    sessions: SessionFactory, dev_server_env: WorkflowEnvironment, couriers_url: str
 ) -> AsyncIterator[Shop]:
-    """The store as a browser would reach it, with its worker running."""
+    """The store as a browser reaches it, with its worker and the courier emulator running."""
     mailer = RecordingMailer()
     deps = Dependencies(
         engine=None, session_factory=sessions, mailer=mailer, store_url="http://shop.test"
     )
+    couriers = HttpCourierGateway(couriers_url, timeout=1.0)
     app = create_app(
         api_settings(),
         session_factory=sessions,
         temporal=LazyTemporalClient.of(dev_server_env.client),
+        couriers=couriers,
     )
     async with AsyncExitStack() as stack:
+        stack.push_async_callback(couriers.aclose)
         for worker in build_workers(dev_server_env.client, deps):
             await stack.enter_async_context(worker)
         http = await stack.enter_async_context(
             httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://shop.test")
         )
-        yield Shop(http=http, mailer=mailer, sessions=sessions, env=dev_server_env)
+        yield Shop(
+            http=http,
+            mailer=mailer,
+            sessions=sessions,
+            env=dev_server_env,
+            couriers_url=couriers_url,
+        )

@@ -67,3 +67,13 @@ async def test_a_browser_gets_a_russian_error_page_not_json(shop: Shop) -> None:
     assert response.status_code == 404
     assert "text/html" in response.headers["content-type"]
     assert "Страница не найдена" in response.text
+
+
+async def test_search_page_explains_bad_queries_and_unknown_products_are_404(shop: Shop) -> None:
+    bad = await shop.http.get("/search?q=", headers=HTML)
+    assert bad.status_code == 200
+    assert 'role="alert"' in bad.text
+    assert "Введите, что вы ищете" in bad.text
+    missing = await shop.http.get("/product/424242", headers=HTML)
+    assert missing.status_code == 404
+    assert "Товар не найден" in missing.text

@@ -95,6 +95,8 @@ def _store_env(data_dir: Path, ports: dict[str, int]) -> dict[str, str]:
             "SHOP_SMTP_HOST": "127.0.0.1",
             "SHOP_SMTP_PORT": str(ports["smtp"]),
             "SHOP_MAILBOX_PORT": str(ports["mailbox"]),
+            "SHOP_COURIERS_PORT": str(ports["couriers"]),
+            "SHOP_COURIERS_URL": "",
             "PYTHONUNBUFFERED": "1",
         }
     )
@@ -120,8 +122,15 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
     """The whole store, started by the real dev supervisor: `python -m workers.cli dev`."""
     data_dir = tmp_path_factory.mktemp("store")
     log_path = data_dir / "store.log"
-    api, temporal, ui, smtp, mailbox = free_ports(5)
-    ports = {"api": api, "temporal": temporal, "ui": ui, "smtp": smtp, "mailbox": mailbox}
+    api, temporal, ui, smtp, mailbox, couriers = free_ports(6)
+    ports = {
+        "api": api,
+        "temporal": temporal,
+        "ui": ui,
+        "smtp": smtp,
+        "mailbox": mailbox,
+        "couriers": couriers,
+    }
     running = Store(
         base_url=f"http://127.0.0.1:{api}",
         mailbox_url=f"http://127.0.0.1:{mailbox}",

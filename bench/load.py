@@ -1,0 +1,306 @@
+"""The one load loop behind every number of the search benchmark.
+
+`measure` runs `clients` concurrent loops for a fixed time; each calls one request function over a
+fixed query list and times every call. `run_phase` wraps it with a warm-up, CPU accounting and the
+request function of one kind: the trivial HTTP endpoint, search over HTTP, or search straight
+against the database. `python -m bench.load` runs one phase in a process of its own (a JSON `Phase`
+on stdin, JSON `Stats` on stdout), so the load generator does not share an interpreter with the
+orchestrating code.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import math
+import os
+import sys
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Literal, TypeVar
+
+import httpx
+
+from core.db import create_engine
+from core.errors import DomainError
+from services import store
+
+ROOT = Path(__file__).resolve().parent.parent
+Kind = Literal["trivial-http", "search-http", "search-inprocess"]
+# One request for one query: None when it succeeded, else what went wrong (counted and reported).
+Request = Callable[[str], Awaitable[str | None]]
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Phase:
+    kind: Kind
+    target: str  # the API's base URL, or the database URL for search-inprocess
+    queries: tuple[str, ...]
+    clients: int
+    seconds: float
+    warmup: float
+    page_size: int = 20
+    server_pid: int | None = None  # whose CPU time to account, when an API server takes the load
+
+
+@dataclass(frozen=True)
+class Stats:
+    kind: str
+    requests: int  # successful requests in the measured window
+    failures: int
+    first_failure: str | None
+    seconds: float
+    rps: float
+    p50_ms: float
+    p95_ms: float
+    p99_ms: float
+    max_ms: float
+    # CPU used over the measured window, in % of one core (machine: % of all cores); None where
+    # /proc is missing. They tell which process is the bottleneck on a small machine.
+    client_cpu: float
+    server_cpu: float | None
+    postgres_cpu: float | None
+    machine_cpu: float | None
+
+
+@dataclass
+class Samples:
+    latencies: list[float] = field(default_factory=list)
+    failures: int = 0
+    first_failure: str | None = None
+    seconds: float = 0.0
+
+
+async def measure(
+    request: Request, queries: Sequence[str], *, clients: int, seconds: float
+) -> Samples:
+    """`clients` loops calling `request` over `queries` until `seconds` pass; every call timed."""
+    samples = Samples()
+    clock = time.perf_counter
+    deadline = clock() + seconds
+
+    async def client(position: int) -> None:
+        # Each client starts at its own place in the list, so every query is in flight at once.
+        while (began := clock()) < deadline:
+            failure = await request(queries[position % len(queries)])
+            position += 1
+            if failure is None:
+                samples.latencies.append(clock() - began)
+            else:
+                samples.failures += 1
+                samples.first_failure = samples.first_failure or failure
+
+    started = clock()
+    await asyncio.gather(*(client(n) for n in range(clients)))
+    samples.seconds = clock() - started
+    return samples
+
+
+@asynccontextmanager
+async def requester(phase: Phase) -> AsyncIterator[Request]:
+    """The request function of the phase's kind, with its HTTP client or database engine."""
+    if phase.kind == "search-inprocess":
+        engine = create_engine(phase.target)
+
+        async def search_in_process(query: str) -> str | None:
+            try:
+                async with engine.connect() as conn:
+                    await store.search(conn=conn, query=query, page_size=phase.page_size)
+            except DomainError as error:
+                return f"{type(error).__name__}: {error}"
+            return None
+
+        try:
+            yield search_in_process
+        finally:
+            await engine.dispose()
+        return
+
+    path = "/healthz" if phase.kind == "trivial-http" else "/store/search"
+    limits = httpx.Limits(max_connections=phase.clients, max_keepalive_connections=phase.clients)
+    async with httpx.AsyncClient(
+        base_url=phase.target, limits=limits, timeout=60.0, trust_env=False
+    ) as client:
+
+        async def get(query: str) -> str | None:
+            params = (
+                None if phase.kind == "trivial-http" else {"q": query, "pageSize": phase.page_size}
+            )
+            try:
+                response = await client.get(path, params=params)
+            except httpx.TransportError as error:
+                return f"{type(error).__name__}: {error}"
+            return None if response.status_code == 200 else f"HTTP {response.status_code}"
+
+        yield get
+
+
+async def run_phase(phase: Phase) -> Stats:
+    """Warm up, then measure one kind of request; CPU is accounted over the measured window."""
+    async with requester(phase) as request:
+        options: dict[str, Any] = {"queries": phase.queries, "clients": phase.clients}
+        await measure(request, seconds=phase.warmup, **options)
+        meter = CpuMeter(phase.server_pid)
+        samples = await measure(request, seconds=phase.seconds, **options)
+        cpu = meter.read()
+    return summarize(phase.kind, samples, cpu)
+
+
+def summarize(kind: str, samples: Samples, cpu: CpuShares) -> Stats:
+    ordered = sorted(samples.latencies)
+
+    def percentile(share: float) -> float:
+        # Nearest rank: the smallest latency that `share` of the requests did not exceed.
+        if not ordered:
+            return math.nan
+        return ordered[max(0, math.ceil(share * len(ordered)) - 1)] * 1000
+
+    return Stats(
+        kind=kind,
+        requests=len(ordered),
+        failures=samples.failures,
+        first_failure=samples.first_failure,
+        seconds=samples.seconds,
+        rps=len(ordered) / samples.seconds if samples.seconds else 0.0,
+        p50_ms=percentile(0.50),
+        p95_ms=percentile(0.95),
+        p99_ms=percentile(0.99),
+        max_ms=percentile(1.0),
+        client_cpu=cpu.client,
+        server_cpu=cpu.server,
+        postgres_cpu=cpu.postgres,
+        machine_cpu=cpu.machine,
+    )
+
+
+# --- CPU accounting (Linux /proc) -------------------------------------------------------------
+
+_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+_PROC = Path("/proc")
+
+
+@dataclass(frozen=True)
+class CpuShares:
+    client: float
+    server: float | None
+    postgres: float | None
+    machine: float | None
+
+
+def _process_ticks(pid: int | str) -> int | None:
+    try:
+        stat = (_PROC / str(pid) / "stat").read_text()
+    except OSError:
+        return None
+    fields = stat.rsplit(")", 1)[1].split()  # after "pid (comm)": state is fields[0]
+    return int(fields[11]) + int(fields[12])  # utime + stime
+
+
+def _postgres_ticks() -> int | None:
+    if not _PROC.is_dir():
+        return None
+    total = 0
+    for entry in _PROC.iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            if (entry / "comm").read_text().strip() != "postgres":
+                continue
+        except OSError:
+            continue
+        total += _process_ticks(entry.name) or 0
+    return total
+
+
+def _machine_ticks() -> tuple[int, int] | None:
+    """(busy, total) ticks of all cores since boot."""
+    try:
+        line = (_PROC / "stat").read_text().splitlines()[0]
+    except OSError:
+        return None
+    ticks = [int(value) for value in line.split()[1:]]
+    idle = ticks[3] + ticks[4]  # idle + iowait
+    return sum(ticks) - idle, sum(ticks)
+
+
+class CpuMeter:
+    """CPU time of this process, the API server, PostgreSQL and the machine from now on."""
+
+    def __init__(self, server_pid: int | None) -> None:
+        self.server_pid = server_pid
+        self.wall = time.perf_counter()
+        self.client = time.process_time()
+        self.server = _process_ticks(server_pid) if server_pid else None
+        self.postgres = _postgres_ticks()
+        self.machine = _machine_ticks()
+
+    def read(self) -> CpuShares:
+        wall = time.perf_counter() - self.wall
+
+        def share(before: int | None, after: int | None) -> float | None:
+            if before is None or after is None:
+                return None
+            return (after - before) / _TICKS / wall * 100
+
+        machine = None
+        if self.machine is not None and (now := _machine_ticks()) is not None:
+            total = now[1] - self.machine[1]
+            machine = (now[0] - self.machine[0]) / total * 100 if total else None
+        return CpuShares(
+            client=(time.process_time() - self.client) / wall * 100,
+            server=share(self.server, _process_ticks(self.server_pid) if self.server_pid else None),
+            postgres=share(self.postgres, _postgres_ticks()),
+            machine=machine,
+        )
+
+
+# --- one phase in its own process -------------------------------------------------------------
+
+
+def run_loop(coroutine: Coroutine[Any, Any, T]) -> T:
+    """Run on uvloop when it is installed, as uvicorn's server does, so both sides match."""
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.run(coroutine)
+    return uvloop.run(coroutine)
+
+
+async def run_phase_in_subprocess(phase: Phase) -> Stats:
+    """`run_phase` in a fresh `python -m bench.load`: its own interpreter, GIL and event loop."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bench.load",
+        cwd=ROOT,
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+    )
+    spec = json.dumps(asdict(phase)).encode()
+    try:
+        # Bounded: the phase itself stops after warm-up + seconds; the rest is start-up slack.
+        out, _ = await asyncio.wait_for(
+            process.communicate(spec), timeout=phase.warmup + phase.seconds + 120
+        )
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+    if process.returncode != 0:
+        raise RuntimeError(f"load generator for {phase.kind} exited with {process.returncode}")
+    return Stats(**json.loads(out))
+
+
+def main() -> None:
+    spec = json.load(sys.stdin)
+    phase = Phase(**(spec | {"queries": tuple(spec["queries"])}))
+    stats = run_loop(run_phase(phase))
+    json.dump(asdict(stats), sys.stdout)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,31 @@
+"""The search text rules shared by SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from core.text import MAX_QUERY_TERMS, query_terms, stem, stems
+
+
+def test_word_forms_share_a_stem() -> None:
+    assert stem("чайники") == stem("чайник") == stem("чайника")
+    assert stem("электрические") == stem("электрический")
+    assert stem("headphones") == stem("headphone")
+
+
+def test_short_words_stay_whole_so_they_do_not_match_too_much() -> None:
+    assert stem("чай") == "чай"
+    assert stem("чаю") == "чаю"
+
+
+def test_documents_are_indexed_as_lowercase_stems_with_yo_folded() -> None:
+    assert stems("Чайник Электрический, ЁЛКА 1.7 л") == "чайник электрическ елк 1 7 л"
+
+
+def test_queries_try_each_word_as_typed_and_as_its_stem() -> None:
+    assert query_terms("Чайники BOSCH") == [("чайники", "чайник"), ("bosch",)]
+    assert query_terms("чайн") == [("чайн",)]
+
+
+def test_queries_keep_only_letters_and_digits_and_a_bounded_number_of_words() -> None:
+    assert query_terms('"; DROP TABLE x; --') == [("drop",), ("table", "tabl"), ("x",)]
+    assert query_terms("!!! ***") == []
+    assert len(query_terms(" ".join(f"слово{i}" for i in range(30)))) == MAX_QUERY_TERMS
