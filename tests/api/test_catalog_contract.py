@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
-from collections.abc import AsyncIterator
 from datetime import datetime
 
 import httpx
@@ -17,7 +16,7 @@ from workers.seed import seed_catalog
 
 
 @pytest.fixture
-async def seeded(shop: Shop) -> AsyncIterator[Shop]:
+async def seeded(shop: Shop) -> Shop:
     """The sample catalogue (stores, products, pickup points, slots) and a logged-in shopper."""
     await seed_catalog(shop.sessions, today=to_moscow(utcnow()).date())
     await login(shop, await register(shop))

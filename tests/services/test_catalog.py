@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import date
 
 import pytest
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlmodel import col
 
 from core.db import SessionFactory, transaction
 from core.errors import NotFoundError, ValidationError
@@ -19,7 +19,7 @@ TODAY = date(2026, 11, 26)
 
 
 @pytest.fixture
-async def catalog(sessions: SessionFactory) -> AsyncIterator[dict[str, int]]:
+async def catalog(sessions: SessionFactory) -> dict[str, int]:
     """A small hand-made catalogue whose ranking outcomes are known; product name → id."""
     async with transaction(sessions) as session:
         tver = await store.add_store(
@@ -158,8 +158,10 @@ async def test_cards_show_price_image_and_stock_per_store(
     kettle = catalog["Чайник электрический Bosch"]
     async with transaction(sessions) as session:
         await session.exec(
-            update(Stock).where(Stock.product_id == kettle, Stock.quantity == 5).values(reserved=2)
-        )  # type: ignore[arg-type]
+            update(Stock)
+            .where(col(Stock.product_id) == kettle, col(Stock.quantity) == 5)
+            .values(reserved=2)
+        )
     async with engine.connect() as conn:
         (card,) = await store.cards(conn=conn, product_ids=[kettle])
         availability = await store.get_availability(conn=conn, product_id=kettle)
@@ -219,8 +221,8 @@ async def test_own_courier_delivers_in_moscow_on_the_first_free_day(
         )
         tomorrow = date(2026, 11, 27)
         await session.exec(
-            update(DeliverySlot).where(DeliverySlot.day == tomorrow).values(reserved=2)
-        )  # type: ignore[arg-type]
+            update(DeliverySlot).where(col(DeliverySlot.day) == tomorrow).values(reserved=2)
+        )
         later = await delivery.own_courier_offer(
             session=session, address="москва, арбат, 1", today=TODAY
         )
