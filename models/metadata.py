@@ -2,8 +2,8 @@
 
 from sqlmodel import SQLModel
 
-from models import auth, billing, delivery, notification, payment, store
+from models import auth, billing, delivery, notification, order, payment, store
 
 metadata = SQLModel.metadata
 
-__all__ = ["auth", "billing", "delivery", "metadata", "notification", "payment", "store"]
+__all__ = ["auth", "billing", "delivery", "metadata", "notification", "order", "payment", "store"]

@@ -172,6 +172,32 @@ async def get_availability(*, conn: AsyncConnection, product_id: int) -> Product
     return ProductAvailability(product_id=product_id, product_places=places.get(product_id, []))
 
 
+@dataclass(frozen=True)
+class ProductFacts:
+    id: int
+    name: str
+    price_kopecks: int
+    available: int  # across all stores, net of holds
+
+
+async def product_facts(
+    *, conn: AsyncConnection, product_ids: Sequence[int]
+) -> dict[int, ProductFacts]:
+    """Name, price and units available everywhere, for each known product of `product_ids`."""
+    if not product_ids:
+        return {}
+    rows = await conn.execute(
+        text(
+            "SELECT p.id, p.name, p.price_kopecks,"
+            " COALESCE((SELECT SUM(st.quantity - st.reserved) FROM store_stock st"
+            "           WHERE st.product_id = p.id), 0)"
+            " FROM store_product p WHERE p.id IN :ids"
+        ).bindparams(bindparam("ids", expanding=True)),
+        {"ids": list(set(product_ids))},
+    )
+    return {row[0]: ProductFacts(row[0], row[1], row[2], int(row[3])) for row in rows}
+
+
 async def product_label(*, conn: AsyncConnection, product_id: int) -> tuple[str, str]:
     """The product's name and its category's slug, or NotFoundError."""
     row = (

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
+from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from api.auth import clear_session_cookie, registration_progress
 from api.deps import (
@@ -18,11 +20,14 @@ from api.deps import (
     SettingsDep,
     TemporalDep,
 )
-from core.errors import ValidationError
+from api.order import order_lines
+from core.errors import ConflictError, ValidationError
 from core.money import format_roubles, to_kopecks
 from core.timeutil import to_moscow
 from models import auth as auth_models
-from services import auth, billing, store
+from models.auth import User
+from models.order import ItemRequest, ProductRef
+from services import auth, billing, order, store
 
 WEB_DIR = Path(__file__).parent
 STATIC_DIR = WEB_DIR / "static"
@@ -68,13 +73,69 @@ async def search_page(
     return _page(request, "store/search.html", user=user, query=q, results=results)
 
 
+async def _product(
+    request: Request,
+    conn: AsyncConnection,
+    session: AsyncSession,
+    user: User | None,
+    product_id: int,
+    problem: str = "",
+    status: int = 200,
+) -> Response:
+    product = await store.get_product(session=session, product_id=product_id)
+    card = (await store.cards(conn=conn, product_ids=[product_id]))[0]
+    return _page(
+        request,
+        "store/product.html",
+        status_code=status,
+        user=user,
+        product=product,
+        card=card,
+        problem=problem,
+        added=request.query_params.get("added") == "1",
+    )
+
+
 @router.get("/product/{product_id}", response_class=HTMLResponse)
 async def product_page(
     request: Request, conn: ConnectionDep, session: SessionDep, user: OptionalUser, product_id: int
 ) -> Response:
-    product = await store.get_product(session=session, product_id=product_id)
-    card = (await store.cards(conn=conn, product_ids=[product_id]))[0]
-    return _page(request, "store/product.html", user=user, product=product, card=card)
+    """The product's description, availability and «Добавить в корзину»."""
+    return await _product(request, conn, session, user, product_id)
+
+
+@router.post("/cart/add")
+async def add_to_cart(
+    request: Request,
+    session: SessionDep,
+    conn: ConnectionDep,
+    user: OptionalUser,
+    product_id: Annotated[int, Form(alias="productId")],
+) -> Response:
+    """«Добавить в корзину»: a new order with this item, or one more in the open one."""
+    if user is None:
+        return _login_redirect(f"/product/{product_id}")
+    try:
+        (line,) = await order_lines(
+            conn, [ItemRequest(product=ProductRef(id=product_id), quantity=1)]
+        )
+        await order.add_to_cart(session=session, username=user.username, line=line)
+    except ConflictError as exc:
+        return await _product(
+            request, conn, session, user, product_id, problem=exc.message, status=409
+        )
+    return RedirectResponse(f"/product/{product_id}?added=1", status_code=303)
+
+
+@router.get("/cart", response_class=HTMLResponse)
+async def cart_page(request: Request, session: SessionDep, user: OptionalUser) -> Response:
+    """«Моя корзина»: the open order's positions, totals and «Оформить заказ»."""
+    if user is None:
+        return _login_redirect("/cart")
+    cart = await order.open_order(session=session, username=user.username)
+    return _page(
+        request, "order/cart.html", user=user, cart=None if cart is None else cart.public()
+    )
 
 
 @router.get("/register", response_class=HTMLResponse)

@@ -16,7 +16,9 @@ from api.app import create_app
 from api.temporal import LazyTemporalClient
 from core.db import SessionFactory
 from core.settings import Settings
+from core.timeutil import to_moscow, utcnow
 from workers.bootstrap import Dependencies, build_workers
+from workers.seed import seed_catalog
 
 
 @dataclass
@@ -62,3 +64,13 @@ async def shop(
             env=dev_server_env,
             couriers_url=couriers_url,
         )
+
+
+@pytest.fixture
+async def seeded(shop: Shop) -> Shop:
+    """The sample catalogue (stores, products, pickup points, slots) and a logged-in shopper."""
+    from tests.api.test_auth_contract import login, register
+
+    await seed_catalog(shop.sessions, today=to_moscow(utcnow()).date())
+    await login(shop, await register(shop))
+    return shop

@@ -11,16 +11,6 @@ import pytest
 
 from core.timeutil import to_moscow, utcnow
 from tests.api.conftest import Shop
-from tests.api.test_auth_contract import login, register
-from workers.seed import seed_catalog
-
-
-@pytest.fixture
-async def seeded(shop: Shop) -> Shop:
-    """The sample catalogue (stores, products, pickup points, slots) and a logged-in shopper."""
-    await seed_catalog(shop.sessions, today=to_moscow(utcnow()).date())
-    await login(shop, await register(shop))
-    return shop
 
 
 async def _first_product_id(http: httpx.AsyncClient, query: str) -> int:

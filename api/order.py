@@ -1,0 +1,88 @@
+"""order contracts (spec section 4, order): place, adjust, cancel, process, get."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from api.deps import ConnectionDep, CurrentUser, SessionDep
+from core.errors import ConflictError, NotFoundError
+from models.order import ChangeRequest, ItemRequest, OrderPublic, PlaceRequest
+from services import order, store
+
+router = APIRouter(prefix="/order", tags=["order"])
+ERRORS: dict[int | str, dict[str, str]] = {
+    401: {"description": "Not authorized"},
+    404: {"description": "Order or product not found"},
+    409: {"description": "Inappropriate state of object for performing operation"},
+}
+
+
+async def order_lines(conn: AsyncConnection, wanted: Sequence[ItemRequest]) -> list[order.Line]:
+    """The wanted items priced and limited by the catalogue; an unknown product is NotFoundError."""
+    facts = await store.product_facts(conn=conn, product_ids=[item.product.id for item in wanted])
+    missing = sorted({item.product.id for item in wanted} - set(facts))
+    if missing:
+        raise NotFoundError(f"Товар не найден: {', '.join(map(str, missing))}")
+    return [
+        order.Line(
+            product_id=item.product.id,
+            name=facts[item.product.id].name,
+            price_kopecks=facts[item.product.id].price_kopecks,
+            quantity=item.quantity,
+            available=facts[item.product.id].available,
+        )
+        for item in wanted
+    ]
+
+
+@router.post("/place", response_model=OrderPublic, responses=ERRORS)
+async def place(
+    body: PlaceRequest, user: CurrentUser, session: SessionDep, conn: ConnectionDep
+) -> OrderPublic:
+    """Create an order (the cart) with these items."""
+    lines = await order_lines(conn, body.order_items)
+    view = await order.place_order(
+        session=session, username=user.username, lines=lines, order_id=body.id
+    )
+    return view.public()
+
+
+@router.put("/adjust", response_model=OrderPublic, responses=ERRORS)
+async def adjust(
+    body: ChangeRequest, user: CurrentUser, session: SessionDep, conn: ConnectionDep
+) -> OrderPublic:
+    """Replace the items of a NEW order; `version` must be the one the client last saw."""
+    lines = await order_lines(conn, body.order_items)
+    view = await order.adjust_order(
+        session=session, username=user.username, order_id=body.id, version=body.version, lines=lines
+    )
+    return view.public()
+
+
+@router.put("/cancel", response_model=OrderPublic, responses=ERRORS)
+async def cancel(body: ChangeRequest, user: CurrentUser, session: SessionDep) -> OrderPublic:
+    """Cancel a NEW order."""
+    view = await order.cancel_order(
+        session=session, username=user.username, order_id=body.id, version=body.version
+    )
+    return view.public()
+
+
+@router.put("/process", response_model=OrderPublic, responses=ERRORS)
+async def process(body: ChangeRequest, user: CurrentUser, session: SessionDep) -> OrderPublic:
+    """Hand the order to checkout."""
+    await order.get_order(session=session, username=user.username, order_id=body.id)
+    raise ConflictError("Оформление заказа ещё не подключено: заказ остаётся в корзине")
+
+
+@router.get("/get", response_model=OrderPublic, responses=ERRORS)
+async def get(
+    user: CurrentUser, session: SessionDep, order_id: Annotated[str, Query(alias="orderId")]
+) -> OrderPublic:
+    """The order's current state."""
+    view = await order.get_order(session=session, username=user.username, order_id=order_id)
+    return view.public()

@@ -1,0 +1,247 @@
+"""order: the shopper's orders, their items, statuses and versions (optimistic locking).
+
+Product names, prices and stock limits come from the caller (read from store first): the order
+domain keeps its own copy of what the shopper agreed to and never reads store's tables.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import delete, update
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from core.errors import ConflictError, NotFoundError, OutOfStockError, StaleVersionError
+from core.money import to_roubles
+from core.timeutil import utcnow
+from models.order import (
+    MAX_ITEMS,
+    MAX_QUANTITY,
+    Order,
+    OrderItem,
+    OrderItemPublic,
+    OrderPublic,
+    OrderStatus,
+    ProductSummary,
+)
+
+EDITABLE = frozenset({OrderStatus.NEW})
+
+
+@dataclass(frozen=True)
+class Line:
+    """A wanted position with the catalogue's facts about its product."""
+
+    product_id: int
+    name: str
+    price_kopecks: int
+    quantity: int
+    available: int  # units on sale across all stores right now
+
+
+@dataclass(frozen=True)
+class OrderView:
+    order: Order
+    items: list[OrderItem]
+
+    @property
+    def total_kopecks(self) -> int:
+        return sum(item.price_kopecks * item.quantity for item in self.items)
+
+    def public(self) -> OrderPublic:
+        return OrderPublic(
+            id=self.order.id,
+            status=self.order.status,
+            version=self.order.version,
+            failure_reason=self.order.failure_reason,
+            total=to_roubles(self.total_kopecks),
+            order_items=[
+                OrderItemPublic(
+                    id=item.id or 0,
+                    product=ProductSummary(
+                        id=item.product_id,
+                        name=item.product_name,
+                        price=to_roubles(item.price_kopecks),
+                    ),
+                    quantity=item.quantity,
+                )
+                for item in self.items
+            ],
+        )
+
+
+def merge_lines(lines: Iterable[Line]) -> list[Line]:
+    """One line per product (quantities of repeats added), checked against stock and limits."""
+    merged: dict[int, Line] = {}
+    for line in lines:
+        if line.product_id in merged:
+            first = merged[line.product_id]
+            line = Line(
+                line.product_id,
+                line.name,
+                line.price_kopecks,
+                first.quantity + line.quantity,
+                line.available,
+            )
+        merged[line.product_id] = line
+    if len(merged) > MAX_ITEMS:
+        raise ConflictError(f"В заказе может быть не больше {MAX_ITEMS} позиций")
+    for line in merged.values():
+        if line.available <= 0:
+            raise OutOfStockError(f"«{line.name}» нет в наличии ни в одном магазине")
+        if line.quantity > min(line.available, MAX_QUANTITY):
+            raise OutOfStockError(
+                f"«{line.name}»: можно заказать не больше {min(line.available, MAX_QUANTITY)} шт."
+            )
+    return list(merged.values())
+
+
+async def _items(session: AsyncSession, order_id: str) -> list[OrderItem]:
+    found = await session.exec(
+        select(OrderItem).where(OrderItem.order_id == order_id).order_by(col(OrderItem.id))
+    )
+    return list(found.all())
+
+
+async def _write_items(session: AsyncSession, order_id: str, lines: Sequence[Line]) -> None:
+    await session.exec(delete(OrderItem).where(col(OrderItem.order_id) == order_id))
+    session.add_all(
+        OrderItem(
+            order_id=order_id,
+            product_id=line.product_id,
+            product_name=line.name,
+            price_kopecks=line.price_kopecks,
+            quantity=line.quantity,
+        )
+        for line in lines
+    )
+    await session.flush()
+
+
+async def get_order(*, session: AsyncSession, username: str, order_id: str) -> OrderView:
+    """The shopper's order with its items; another shopper's order is NotFoundError too."""
+    order = await session.get(Order, order_id)
+    if order is None or order.username != username:
+        raise NotFoundError("Заказ не найден")
+    return OrderView(order, await _items(session, order_id))
+
+
+async def open_order(*, session: AsyncSession, username: str) -> OrderView | None:
+    """The shopper's cart: the order still in NEW, if any."""
+    order = (
+        await session.exec(
+            select(Order).where(Order.username == username, Order.status == OrderStatus.NEW)
+        )
+    ).first()
+    return None if order is None else OrderView(order, await _items(session, order.id))
+
+
+async def place_order(
+    *, session: AsyncSession, username: str, lines: Sequence[Line], order_id: str | None = None
+) -> OrderView:
+    """A new order in NEW with these lines. A retry with the same id returns the first result;
+    a shopper has one open order (the cart) at a time."""
+    if order_id is not None:
+        existing = await session.get(Order, order_id)
+        if existing is not None:
+            if existing.username != username:
+                raise ConflictError("Этот идентификатор заказа уже занят")
+            return OrderView(existing, await _items(session, order_id))
+    if await open_order(session=session, username=username) is not None:
+        raise ConflictError("У вас уже есть открытый заказ: измените его в корзине")
+    checked = merge_lines(lines)
+    order = Order(id=order_id or str(uuid.uuid4()), username=username, status=OrderStatus.NEW)
+    try:
+        async with session.begin_nested():
+            session.add(order)
+    except IntegrityError as exc:  # a twin request created the cart a moment ago
+        raise ConflictError("У вас уже есть открытый заказ: измените его в корзине") from exc
+    await _write_items(session, order.id, checked)
+    return OrderView(order, await _items(session, order.id))
+
+
+async def _advance(
+    session: AsyncSession,
+    *,
+    username: str,
+    order_id: str,
+    version: int,
+    allowed_from: frozenset[OrderStatus],
+    **changes: object,
+) -> Order:
+    """Move the order to `version + 1` with `changes`, only from `version` and an allowed status."""
+    result = await session.exec(
+        update(Order)
+        .where(
+            col(Order.id) == order_id,
+            col(Order.username) == username,
+            col(Order.version) == version,
+            col(Order.status).in_(allowed_from),
+        )
+        .values(version=version + 1, updated_at=utcnow(), **changes)
+    )
+    if result.rowcount == 1:
+        order = await session.get(Order, order_id, populate_existing=True)
+        assert order is not None
+        return order
+    current = (await get_order(session=session, username=username, order_id=order_id)).order
+    if current.version != version:
+        raise StaleVersionError(
+            "Заказ изменился в другой вкладке или на другом устройстве: показана актуальная версия"
+        )
+    raise ConflictError(f"Заказ в статусе {current.status}: это действие сейчас недоступно")
+
+
+async def adjust_order(
+    *, session: AsyncSession, username: str, order_id: str, version: int, lines: Sequence[Line]
+) -> OrderView:
+    """Replace the items of a NEW order (version must match)."""
+    checked = merge_lines(lines)
+    order = await _advance(
+        session, username=username, order_id=order_id, version=version, allowed_from=EDITABLE
+    )
+    await _write_items(session, order_id, checked)
+    return OrderView(order, await _items(session, order_id))
+
+
+async def add_to_cart(*, session: AsyncSession, username: str, line: Line) -> OrderView:
+    """Put `line` into the shopper's cart: a new order when there is none, else one more item."""
+    cart = await open_order(session=session, username=username)
+    if cart is None:
+        return await place_order(session=session, username=username, lines=[line])
+    lines = [
+        Line(
+            i.product_id,
+            i.product_name,
+            i.price_kopecks,
+            i.quantity,
+            line.available if i.product_id == line.product_id else MAX_QUANTITY,
+        )
+        for i in cart.items
+    ]
+    return await adjust_order(
+        session=session,
+        username=username,
+        order_id=cart.order.id,
+        version=cart.order.version,
+        lines=[*lines, line],
+    )
+
+
+async def cancel_order(
+    *, session: AsyncSession, username: str, order_id: str, version: int
+) -> OrderView:
+    """Cancel a NEW order."""
+    order = await _advance(
+        session,
+        username=username,
+        order_id=order_id,
+        version=version,
+        allowed_from=EDITABLE,
+        status=OrderStatus.CANCELED,
+    )
+    return OrderView(order, await _items(session, order_id))
