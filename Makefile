@@ -51,3 +51,8 @@ pytest: $(DEV_STAMP)
 
 clean:
 	rm -rf var .pytest_cache .mypy_cache .ruff_cache
+
+## bench-search: catalogue search under load on SQLite and PostgreSQL; prints ratios (BENCH_ARGS=...)
+.PHONY: bench-search
+bench-search: $(RUNTIME_STAMP)
+	$(BIN)/python -m bench.search $(BENCH_ARGS)

@@ -6,7 +6,7 @@ from temporalio import activity
 
 from activities.errors import domain_errors
 from core.db import SessionFactory, transaction
-from models.payloads import Changed, CustomerInput, EntityRef
+from models.payloads import Changed, CustomerInput, EntityRef, MoneyMoved, WalletMoveInput
 from services import billing
 
 
@@ -29,3 +29,32 @@ class BillingActivities:
             return Changed(
                 await billing.close_empty_wallet(session=session, username=data.username)
             )
+
+    @activity.defn(name="billing.debit_wallet")
+    @domain_errors
+    async def debit_wallet(self, data: WalletMoveInput) -> MoneyMoved:
+        async with transaction(self._sessions) as session:
+            entry = await billing.debit_wallet(
+                session=session,
+                username=data.username,
+                amount_kopecks=data.amount_kopecks,
+                idempotency_key=data.idempotency_key,
+                reference=data.reference,
+            )
+            assert entry.id is not None
+            return MoneyMoved(entry.id, entry.balance_after_kopecks)
+
+    @activity.defn(name="billing.refund_wallet")
+    @domain_errors
+    async def refund_wallet(self, data: WalletMoveInput) -> MoneyMoved:
+        async with transaction(self._sessions) as session:
+            entry = await billing.credit_wallet(
+                session=session,
+                username=data.username,
+                amount_kopecks=data.amount_kopecks,
+                idempotency_key=data.idempotency_key,
+                reference=data.reference,
+                refund=True,
+            )
+            assert entry.id is not None
+            return MoneyMoved(entry.id, entry.balance_after_kopecks)

@@ -13,6 +13,7 @@ from models.payloads import (
     EntityRef,
     MailResult,
     NotificationAccountInput,
+    ResultMailInput,
     WelcomeMailInput,
 )
 from services import notification
@@ -47,6 +48,20 @@ class NotificationActivities:
     async def send_welcome_mail(self, data: WelcomeMailInput) -> MailResult:
         subject, body = notification.welcome_mail(
             first_name=data.first_name, username=data.username, store_url=self._store_url
+        )
+        return await self._deliver(data.idempotency_key, data.username, subject, body)
+
+    @activity.defn(name="notification.send_result_mail")
+    @domain_errors
+    async def send_result_mail(self, data: ResultMailInput) -> MailResult:
+        """The order outcome (spec Format 2) or a payment attempt's result (Format 3)."""
+        subject, body = notification.result_mail(
+            kind=data.kind,
+            order_id=data.order_id,
+            success=data.success,
+            amount_kopecks=data.amount_kopecks,
+            detail=data.detail,
+            store_url=self._store_url,
         )
         return await self._deliver(data.idempotency_key, data.username, subject, body)
 

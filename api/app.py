@@ -10,7 +10,7 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.couriers import CourierGateway, HttpCourierGateway
-from api import auth, delivery, order, store
+from api import auth, checkout, delivery, order, store
 from api.errors import install_error_handlers
 from api.temporal import LazyTemporalClient
 from core.db import SessionFactory, create_engine, create_session_factory
@@ -65,6 +65,7 @@ def create_app(
     app.include_router(store.router)
     app.include_router(delivery.router)
     app.include_router(order.router)
+    app.include_router(checkout.router)
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=pages.STATIC_DIR), name="static")
     return app

@@ -8,8 +8,16 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from api.deps import ConnectionDep, CurrentUser, SessionDep
-from core.errors import ConflictError, NotFoundError
+from api.checkout import process_order
+from api.deps import (
+    ConnectionDep,
+    CurrentUser,
+    SessionDep,
+    SessionFactoryDep,
+    SettingsDep,
+    TemporalDep,
+)
+from core.errors import NotFoundError
 from models.order import ChangeRequest, ItemRequest, OrderPublic, PlaceRequest
 from services import order, store
 
@@ -73,10 +81,24 @@ async def cancel(body: ChangeRequest, user: CurrentUser, session: SessionDep) ->
 
 
 @router.put("/process", response_model=OrderPublic, responses=ERRORS)
-async def process(body: ChangeRequest, user: CurrentUser, session: SessionDep) -> OrderPublic:
-    """Hand the order to checkout."""
-    await order.get_order(session=session, username=user.username, order_id=body.id)
-    raise ConflictError("Оформление заказа ещё не подключено: заказ остаётся в корзине")
+async def process(
+    body: ChangeRequest,
+    user: CurrentUser,
+    sessions: SessionFactoryDep,
+    temporal: TemporalDep,
+    settings: SettingsDep,
+) -> OrderPublic:
+    """Hand the order to checkout (its CheckoutWorkflow; a second call reaches the same run).
+    Answers once the stock is held: the order is IN_PROGRESS then."""
+    view = await process_order(
+        sessions=sessions,
+        temporal=temporal,
+        settings=settings,
+        username=user.username,
+        order_id=body.id,
+        version=body.version,
+    )
+    return view.public()
 
 
 @router.get("/get", response_model=OrderPublic, responses=ERRORS)

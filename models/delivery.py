@@ -38,6 +38,23 @@ class DeliverySlot(SQLModel, table=True):
     reserved: int = 0
 
 
+class DeliveryCase(SQLModel, table=True):
+    """Delivery of one paid order: to a pickup point or by a courier to an address."""
+
+    __tablename__ = "delivery_case"
+
+    id: int | None = Field(default=None, primary_key=True)
+    order_id: str = Field(max_length=36, unique=True)
+    kind: str = Field(max_length=8)  # COURIER, PICKUP
+    company_name: str = Field(default="", max_length=120)
+    address: str = Field(max_length=300)
+    pickup_point_id: int | None = Field(default=None, foreign_key="delivery_pickup_point.id")
+    slot_id: int | None = Field(default=None, foreign_key="delivery_slot.id")
+    cost_kopecks: int = 0
+    estimated_date: date
+    status: str = Field(default="OPEN", max_length=12)  # OPEN, CANCELED, HANDED_OVER, DELIVERED
+
+
 class PickupPointPublic(CamelModel):
     id: int
     name: str

@@ -56,6 +56,11 @@ class Order(SQLModel, table=True):
     )
     version: int = 0
     failure_reason: str = Field(default="", max_length=500)
+    # Filled in by checkout: what the shopper chose and paid.
+    delivery_summary: str = Field(default="", max_length=400)
+    delivery_cost_kopecks: int = 0
+    payment_method: str = Field(default="", max_length=16)
+    paid_kopecks: int = 0
     created_at: datetime = Field(
         default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False)
     )

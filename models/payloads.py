@@ -76,3 +76,165 @@ class Changed:
     """What an undo step reports: whether it found something to undo."""
 
     changed: bool
+
+
+# --- checkout and payment -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CheckoutInput:
+    order_id: str
+    username: str
+    version: int  # the order version the shopper saw when clicking «Оформить заказ»
+    idle_timeout_seconds: int = 30 * 60
+
+
+@dataclass(frozen=True)
+class OrderRef:
+    order_id: str
+
+
+@dataclass(frozen=True)
+class BeginCheckoutInput:
+    order_id: str
+    username: str
+    version: int
+
+
+@dataclass(frozen=True)
+class OrderLine:
+    product_id: int
+    quantity: int
+
+
+@dataclass(frozen=True)
+class OrderSnapshot:
+    order_id: str
+    username: str
+    lines: list[OrderLine]
+    goods_kopecks: int
+
+
+@dataclass(frozen=True)
+class HoldInput:
+    order_id: str
+    lines: list[OrderLine]
+
+
+@dataclass(frozen=True)
+class Units:
+    units: int
+
+
+@dataclass(frozen=True)
+class DeliveryRequest:
+    """What the shopper picked: COURIER with address and company, or PICKUP with a point."""
+
+    kind: str
+    address: str = ""
+    company_name: str = ""
+    pickup_point_id: int | None = None
+
+
+@dataclass(frozen=True)
+class DeliveryChoice:
+    kind: str
+    company_name: str
+    address: str
+    pickup_point_id: int | None
+    cost_kopecks: int
+    estimated_date: str  # ISO date
+    summary: str  # human-readable, Russian
+
+
+@dataclass(frozen=True)
+class OpenCaseInput:
+    order_id: str
+    choice: DeliveryChoice
+
+
+@dataclass(frozen=True)
+class CostConfirmation:
+    cost_kopecks: int
+
+
+@dataclass(frozen=True)
+class PayRequest:
+    method: str  # WALLET now; BANK_CARD, SBP, GIFT_CARD with the payment service
+
+
+@dataclass(frozen=True)
+class PaymentInput:
+    purpose: str  # "order", "giftcard", "topup"
+    reference_id: str
+    attempt: int
+    username: str
+    amount_kopecks: int
+    method: str
+
+
+@dataclass(frozen=True)
+class PaymentResult:
+    status: str  # PAID or DECLINED
+    method: str
+    amount_kopecks: int
+    transaction_id: int | None = None
+    message: str = ""
+    error_type: str = ""
+
+
+@dataclass(frozen=True)
+class WalletMoveInput:
+    username: str
+    amount_kopecks: int
+    idempotency_key: str
+    reference: str
+
+
+@dataclass(frozen=True)
+class MoneyMoved:
+    transaction_id: int
+    balance_after_kopecks: int
+
+
+@dataclass(frozen=True)
+class FinishCheckoutInput:
+    order_id: str
+    status: str  # PAID, FAILED, NEW (back to the cart)
+    reason: str = ""
+    delivery_summary: str = ""
+    delivery_cost_kopecks: int = 0
+    payment_method: str = ""
+    paid_kopecks: int = 0
+
+
+@dataclass(frozen=True)
+class ResultMailInput:
+    """Format 2 (order outcome) or Format 3 (payment attempt) of the spec, as an e-mail."""
+
+    kind: str  # ORDER or PAYMENT
+    order_id: str
+    username: str
+    success: bool
+    amount_kopecks: int
+    detail: str
+    idempotency_key: str
+
+
+@dataclass
+class CheckoutState:
+    """What the checkout page shows; answered by the `state` query and by every Update."""
+
+    order_id: str
+    step: str  # HOLDING, CHOOSING_DELIVERY, PAYING, CONFIRMING, PAID, FAILED, EXPIRED, BACK_TO_CART
+    goods_kopecks: int = 0
+    delivery: DeliveryChoice | None = None
+    delivery_confirmed: bool = False
+    payment_attempts: int = 0
+    payment_method: str = ""
+    last_error: str = ""
+    failure_reason: str = ""
+
+    @property
+    def total_kopecks(self) -> int:
+        return self.goods_kopecks + (self.delivery.cost_kopecks if self.delivery else 0)

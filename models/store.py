@@ -3,7 +3,9 @@ shapes of the store contracts (spec section 4, store)."""
 
 from __future__ import annotations
 
-from sqlalchemy import CheckConstraint, Column, Text
+from enum import StrEnum
+
+from sqlalchemy import CheckConstraint, Column, Enum, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from models.base import CamelModel, Roubles
@@ -95,3 +97,38 @@ class SearchPage(CamelModel):
     page_size: int
     has_more: bool
     items: list[ProductCard]
+
+
+class HoldState(StrEnum):
+    HELD = "HELD"  # soft reservation: counted in `reserved`, released on expiry
+    CONFIRMED = "CONFIRMED"  # taken out of stock for a paid order
+    RELEASED = "RELEASED"  # given back
+
+
+class StockHold(SQLModel, table=True):
+    """Units of one product in one store held for one order's checkout."""
+
+    __tablename__ = "store_hold"
+    __table_args__ = (
+        UniqueConstraint("order_id", "product_id", "store_id", name="one_hold_per_line_and_store"),
+        CheckConstraint("quantity > 0", name="hold_quantity_positive"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    order_id: str = Field(max_length=36, index=True)
+    product_id: int = Field(foreign_key="store_product.id")
+    store_id: int = Field(foreign_key="store_store.id")
+    quantity: int
+    state: HoldState = Field(
+        sa_column=Column(Enum(HoldState, native_enum=False, length=10), nullable=False)
+    )
+
+
+class PickingCase(SQLModel, table=True):
+    """The warehouse's task to pick a paid order's items («кейс на комплектацию»)."""
+
+    __tablename__ = "store_picking_case"
+
+    id: int | None = Field(default=None, primary_key=True)
+    order_id: str = Field(max_length=36, unique=True)
+    status: str = Field(default="OPEN", max_length=12)  # OPEN, CANCELED

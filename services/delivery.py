@@ -5,12 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from sqlalchemy import update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from core.errors import ValidationError
+from core.errors import ConflictError, NotFoundError, ValidationError
 from core.text import normalize
-from models.delivery import DeliverySlot, PickupPoint
+from models.delivery import DeliveryCase, DeliverySlot, PickupPoint
 
 MAX_FILTER_CHARS = 200
 MAX_ADDRESS_CHARS = 300
@@ -107,3 +108,79 @@ async def own_courier_offer(*, session: AsyncSession, address: str, today: date)
     if slot is None:
         return None
     return Offer(OWN_COURIER, OWN_COURIER_COST_KOPECKS, slot.day)
+
+
+async def get_pickup_point(*, session: AsyncSession, point_id: int) -> PickupPoint:
+    """The pickup point, or NotFoundError."""
+    point = await session.get(PickupPoint, point_id)
+    if point is None:
+        raise NotFoundError("Пункт выдачи не найден")
+    return point
+
+
+async def open_case(
+    *,
+    session: AsyncSession,
+    order_id: str,
+    kind: str,
+    company_name: str,
+    address: str,
+    pickup_point_id: int | None,
+    cost_kopecks: int,
+    estimated_date: date,
+) -> DeliveryCase:
+    """Open the order's delivery case (idempotent per order). The store's own courier books a
+    window now; when none is left, ConflictError."""
+    existing = (
+        await session.exec(select(DeliveryCase).where(DeliveryCase.order_id == order_id))
+    ).first()
+    if existing is not None and existing.status == "OPEN":
+        return existing
+    slot_id = None
+    if kind == "COURIER" and company_name == OWN_COURIER:
+        slot = await next_free_slot(session=session, after=estimated_date - timedelta(days=1))
+        booked = (
+            slot is not None
+            and (
+                await session.exec(
+                    update(DeliverySlot)
+                    .where(
+                        col(DeliverySlot.id) == slot.id,
+                        col(DeliverySlot.reserved) < col(DeliverySlot.capacity),
+                    )
+                    .values(reserved=col(DeliverySlot.reserved) + 1)
+                )
+            ).rowcount
+            == 1
+        )
+        if not booked or slot is None:
+            raise ConflictError("Свободных окон доставки больше нет: выберите другой способ")
+        slot_id, estimated_date = slot.id, slot.day
+    case = existing or DeliveryCase(
+        order_id=order_id, kind=kind, address=address, estimated_date=estimated_date
+    )
+    case.kind, case.company_name, case.address = kind, company_name, address
+    case.pickup_point_id, case.slot_id, case.cost_kopecks = pickup_point_id, slot_id, cost_kopecks
+    case.estimated_date, case.status = estimated_date, "OPEN"
+    session.add(case)
+    await session.flush()
+    return case
+
+
+async def cancel_case(*, session: AsyncSession, order_id: str) -> bool:
+    """Cancel the order's delivery case and free its courier window (idempotent)."""
+    case = (
+        await session.exec(select(DeliveryCase).where(DeliveryCase.order_id == order_id))
+    ).first()
+    if case is None or case.status == "CANCELED":
+        return False
+    if case.slot_id is not None:
+        await session.exec(
+            update(DeliverySlot)
+            .where(col(DeliverySlot.id) == case.slot_id, col(DeliverySlot.reserved) > 0)
+            .values(reserved=col(DeliverySlot.reserved) - 1)
+        )
+    case.status = "CANCELED"
+    session.add(case)
+    await session.flush()
+    return True

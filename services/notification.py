@@ -8,7 +8,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from core.db import get_or_create
 from core.errors import NotFoundError
-from core.timeutil import utcnow
+from core.money import format_roubles
+from core.timeutil import to_moscow, utcnow
 from models.notification import ChannelKind, Notification, NotificationAccount, NotificationChannel
 
 
@@ -99,6 +100,32 @@ async def mark_sent(*, session: AsyncSession, notification_id: int) -> None:
         raise NotFoundError("Уведомление не найдено")
     message.sent_at = utcnow()
     session.add(message)
+
+
+def result_mail(
+    *, kind: str, order_id: str, success: bool, amount_kopecks: int, detail: str, store_url: str
+) -> tuple[str, str]:
+    """Subject and body of a payment result (Format 3) or an order outcome (Format 2)."""
+    amount = format_roubles(amount_kopecks)
+    if kind == "PAYMENT":
+        subject = f"Оплата заказа {order_id[:8]}: " + ("успешно" if success else "не прошла")
+        outcome = (
+            f"Платёж на {amount} прошёл." if success else f"Платёж на {amount} не прошёл: {detail}"
+        )
+    else:
+        subject = f"Заказ {order_id[:8]} " + (
+            "оплачен и передан в доставку" if success else "не оформлен"
+        )
+        outcome = (
+            f"Заказ оплачен ({amount}). {detail}"
+            if success
+            else f"Заказ не оформлен: {detail}. Деньги, если были списаны, возвращены."
+        )
+    body = (
+        f"Здравствуйте!\n\n{outcome}\n\nЗаказ: {store_url}/checkout/{order_id}/result\n"
+        f"Время: {to_moscow(utcnow()):%d.%m.%Y %H:%M} (МСК)\n— Команда Shopflow\n"
+    )
+    return subject, body
 
 
 def welcome_mail(*, first_name: str, username: str, store_url: str) -> tuple[str, str]:

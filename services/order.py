@@ -245,3 +245,35 @@ async def cancel_order(
         status=OrderStatus.CANCELED,
     )
     return OrderView(order, await _items(session, order_id))
+
+
+async def move_checkout(
+    *,
+    session: AsyncSession,
+    order_id: str,
+    to: OrderStatus,
+    allowed_from: frozenset[OrderStatus],
+    **details: object,
+) -> OrderView:
+    """Checkout's own status changes (no client version: checkout owns the order meanwhile).
+
+    Idempotent: an order already in `to` is returned as it is; any other state than
+    `allowed_from` is ConflictError. Each change bumps the version, so open tabs notice it.
+    """
+    order = await session.get(Order, order_id)
+    if order is None:
+        raise NotFoundError("Заказ не найден")
+    if order.status == to:
+        return OrderView(order, await _items(session, order_id))
+    if order.status not in allowed_from:
+        raise ConflictError(f"Заказ в статусе {order.status}: оформление невозможно")
+    for name, value in details.items():
+        setattr(order, name, value)
+    order.status, order.version, order.updated_at = to, order.version + 1, utcnow()
+    session.add(order)
+    await session.flush()
+    return OrderView(order, await _items(session, order_id))
+
+
+CHECKOUT_STARTS_FROM = frozenset({OrderStatus.NEW})
+CHECKOUT_RUNNING = frozenset({OrderStatus.IN_PROGRESS})

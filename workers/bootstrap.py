@@ -12,21 +12,30 @@ from temporalio.worker import Worker
 
 from activities.auth import AuthActivities
 from activities.billing import BillingActivities
+from activities.delivery import DeliveryActivities
 from activities.notification import NotificationActivities
+from activities.order import OrderActivities
 from activities.payment import PaymentActivities
+from activities.store import StoreActivities
+from adapters.couriers import CourierGateway, HttpCourierGateway
 from adapters.mailer import Mailer, SmtpMailer
 from core.db import SessionFactory, create_engine, create_session_factory
 from core.settings import Settings
+from workflows.checkout import CheckoutWorkflow
+from workflows.payment import PaymentWorkflow
 from workflows.policies import (
     AUTH_QUEUE,
     BILLING_QUEUE,
+    DELIVERY_QUEUE,
     NOTIFICATION_QUEUE,
+    ORDER_QUEUE,
     PAYMENT_QUEUE,
+    STORE_QUEUE,
     WORKFLOW_QUEUE,
 )
 from workflows.registration import RegistrationWorkflow
 
-WORKFLOWS: Sequence[type] = (RegistrationWorkflow,)
+WORKFLOWS: Sequence[type] = (RegistrationWorkflow, CheckoutWorkflow, PaymentWorkflow)
 
 
 @dataclass
@@ -35,6 +44,7 @@ class Dependencies:
     session_factory: SessionFactory
     mailer: Mailer
     store_url: str
+    couriers: CourierGateway
 
 
 def build_dependencies(settings: Settings) -> Dependencies:
@@ -46,6 +56,7 @@ def build_dependencies(settings: Settings) -> Dependencies:
             host=settings.smtp_host, port=settings.smtp_port, sender=settings.mail_from
         ),
         store_url=settings.public_url,
+        couriers=HttpCourierGateway(settings.couriers_url),
     )
 
 
@@ -55,15 +66,27 @@ def activities_by_queue(deps: Dependencies) -> dict[str, list[Any]]:
     billing = BillingActivities(deps.session_factory)
     payment = PaymentActivities(deps.session_factory)
     notification = NotificationActivities(deps.session_factory, deps.mailer, deps.store_url)
+    order = OrderActivities(deps.session_factory)
+    store = StoreActivities(deps.session_factory)
+    delivery = DeliveryActivities(deps.session_factory, deps.couriers)
     return {
         AUTH_QUEUE: [auth.create_user, auth.delete_user],
-        BILLING_QUEUE: [billing.open_wallet, billing.close_empty_wallet],
+        BILLING_QUEUE: [
+            billing.open_wallet,
+            billing.close_empty_wallet,
+            billing.debit_wallet,
+            billing.refund_wallet,
+        ],
         PAYMENT_QUEUE: [payment.create_profile, payment.delete_profile],
         NOTIFICATION_QUEUE: [
             notification.create_account,
             notification.delete_account,
             notification.send_welcome_mail,
+            notification.send_result_mail,
         ],
+        ORDER_QUEUE: [order.begin_checkout, order.finish_checkout],
+        STORE_QUEUE: [store.hold_stock, store.release_stock, store.confirm_stock],
+        DELIVERY_QUEUE: [delivery.quote, delivery.open_case, delivery.cancel_case],
     }
 
 

@@ -14,7 +14,18 @@ AUTH_QUEUE = "shopflow-auth"
 BILLING_QUEUE = "shopflow-billing"
 PAYMENT_QUEUE = "shopflow-payment"
 NOTIFICATION_QUEUE = "shopflow-notification"
-ACTIVITY_QUEUES = (AUTH_QUEUE, BILLING_QUEUE, PAYMENT_QUEUE, NOTIFICATION_QUEUE)
+ORDER_QUEUE = "shopflow-order"
+STORE_QUEUE = "shopflow-store"
+DELIVERY_QUEUE = "shopflow-delivery"
+ACTIVITY_QUEUES = (
+    AUTH_QUEUE,
+    BILLING_QUEUE,
+    PAYMENT_QUEUE,
+    NOTIFICATION_QUEUE,
+    ORDER_QUEUE,
+    STORE_QUEUE,
+    DELIVERY_QUEUE,
+)
 
 # Operators find runs by these in the Temporal UI (registered by `shopflow dev`).
 CUSTOMER_ID = SearchAttributeKey.for_keyword("CustomerId")
@@ -54,4 +65,12 @@ COMPENSATION = StepPolicy(start_to_close=timedelta(seconds=30), schedule_to_clos
 # Mail waits out an SMTP outage for a day; the business outcome does not depend on it.
 MAIL_STEP = StepPolicy(start_to_close=timedelta(seconds=30), schedule_to_close=timedelta(days=1))
 
+# A quote asks outside courier companies: a few seconds, a few tries, then the shopper is told.
+QUOTE_STEP = StepPolicy(
+    start_to_close=timedelta(seconds=10),
+    schedule_to_close=timedelta(seconds=30),
+    retry=RetryPolicy(initial_interval=timedelta(milliseconds=500), maximum_attempts=3),
+)
+
 REGISTRATION_TIMEOUT = timedelta(days=2)
+CHECKOUT_TIMEOUT = timedelta(days=2)

@@ -40,10 +40,14 @@ async def shop(
 ) -> AsyncIterator[Shop]:
     """The store as a browser reaches it, with its worker and the courier emulator running."""
     mailer = RecordingMailer()
-    deps = Dependencies(
-        engine=None, session_factory=sessions, mailer=mailer, store_url="http://shop.test"
-    )
     couriers = HttpCourierGateway(couriers_url, timeout=1.0)
+    deps = Dependencies(
+        engine=None,
+        session_factory=sessions,
+        mailer=mailer,
+        store_url="http://shop.test",
+        couriers=couriers,
+    )
     app = create_app(
         api_settings(),
         session_factory=sessions,

@@ -87,12 +87,21 @@ async def test_cancel_then_changes_are_409(seeded: Shop) -> None:
     assert again.status_code == 409
 
 
-async def test_process_is_409_until_checkout_exists(seeded: Shop) -> None:
+async def test_process_hands_the_order_to_checkout(seeded: Shop) -> None:
     (kettle,) = await in_stock(seeded.http, count=1)
     placed = await place(seeded.http, (kettle["id"], 1))
+    stale = await seeded.http.put("/order/process", json={"id": placed["id"], "version": 7})
+    assert stale.status_code == 409
     response = await seeded.http.put("/order/process", json={"id": placed["id"], "version": 0})
-    assert response.status_code == 409
-    assert response.json()["errorMessage"]
+    assert response.status_code == 200
+    assert response.json()["status"] == "IN_PROGRESS"
+    assert response.json()["version"] == 1
+    locked = await seeded.http.put(
+        "/order/adjust", json={"id": placed["id"], "version": 1, "orderItems": []}
+    )
+    assert locked.status_code == 409, "an order in checkout cannot be edited"
+    cancel = await seeded.http.put("/order/cancel", json={"id": placed["id"], "version": 1})
+    assert cancel.status_code == 409
 
 
 async def test_unknown_product_and_unknown_order_are_404(seeded: Shop) -> None:

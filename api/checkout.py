@@ -1,0 +1,254 @@
+"""Checkout: `PUT /order/process` starts (or reaches) the order's CheckoutWorkflow; the checkout
+page talks to that run through these endpoints, each a Workflow Update or Query."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.common import (
+    SearchAttributePair,
+    TypedSearchAttributes,
+    WorkflowIDConflictPolicy,
+    WorkflowIDReusePolicy,
+)
+from temporalio.exceptions import ApplicationError
+from temporalio.service import RPCError, RPCStatusCode
+
+from api.deps import CurrentUser, SessionDep, TemporalDep
+from core.db import SessionFactory, transaction
+from core.errors import ConflictError, DomainError, NotFoundError, StaleVersionError, error_class
+from core.money import to_roubles
+from core.settings import Settings
+from models.base import CamelModel, Roubles
+from models.order import OrderStatus
+from models.payloads import (
+    CheckoutInput,
+    CheckoutState,
+    CostConfirmation,
+    DeliveryRequest,
+    PayRequest,
+)
+from services import order
+from services.order import OrderView
+from workflows.policies import CHECKOUT_TIMEOUT, CUSTOMER_ID, FLOW_STATUS, ORDER_ID, WORKFLOW_QUEUE
+
+router = APIRouter(prefix="/checkout", tags=["checkout"])
+
+
+def workflow_id(order_id: str) -> str:
+    return f"checkout-{order_id}"
+
+
+class DeliveryBody(CamelModel):
+    kind: str
+    address: str = ""
+    company_name: str = ""
+    pickup_point_id: int | None = None
+
+
+class CostBody(CamelModel):
+    cost: Roubles
+
+
+class PayBody(CamelModel):
+    method: str
+
+
+class DeliveryPublic(CamelModel):
+    kind: str
+    company_name: str
+    address: str
+    pickup_point_id: int | None
+    cost: Roubles
+    estimated_date: str
+    summary: str
+
+
+class CheckoutPublic(CamelModel):
+    order_id: str
+    step: str
+    goods: Roubles
+    delivery: DeliveryPublic | None
+    delivery_confirmed: bool
+    total: Roubles
+    payment_attempts: int
+    payment_method: str
+    last_error: str
+    failure_reason: str
+
+
+def public(state: CheckoutState) -> CheckoutPublic:
+    delivery = state.delivery
+    return CheckoutPublic(
+        order_id=state.order_id,
+        step=state.step,
+        goods=to_roubles(state.goods_kopecks),
+        delivery=None
+        if delivery is None
+        else DeliveryPublic(
+            kind=delivery.kind,
+            company_name=delivery.company_name,
+            address=delivery.address,
+            pickup_point_id=delivery.pickup_point_id,
+            cost=to_roubles(delivery.cost_kopecks),
+            estimated_date=delivery.estimated_date,
+            summary=delivery.summary,
+        ),
+        delivery_confirmed=state.delivery_confirmed,
+        total=to_roubles(state.total_kopecks),
+        payment_attempts=state.payment_attempts,
+        payment_method=state.payment_method,
+        last_error=state.last_error,
+        failure_reason=state.failure_reason,
+    )
+
+
+def _refusal(exc: WorkflowUpdateFailedError) -> DomainError:
+    """The domain error an Update was refused or failed with."""
+    cause: BaseException | None = exc.cause
+    while cause is not None and not isinstance(cause, ApplicationError):
+        cause = cause.__cause__ or getattr(cause, "cause", None)
+    if isinstance(cause, ApplicationError):
+        details = cause.details[0] if cause.details and isinstance(cause.details[0], dict) else {}
+        return error_class(cause.type or "ConflictError")(cause.message, fields=details)
+    return ConflictError("Действие сейчас недоступно")
+
+
+async def start_checkout(
+    *, temporal: Client, order_id: str, username: str, version: int, idle_minutes: float
+) -> CheckoutState:
+    """Start the order's checkout, or reach the one already running; answers once stock is held."""
+    handle: WorkflowHandle[Any, CheckoutState] = await temporal.start_workflow(
+        "Checkout",
+        CheckoutInput(
+            order_id=order_id,
+            username=username,
+            version=version,
+            idle_timeout_seconds=int(idle_minutes * 60),
+        ),
+        id=workflow_id(order_id),
+        task_queue=WORKFLOW_QUEUE,
+        result_type=CheckoutState,
+        execution_timeout=CHECKOUT_TIMEOUT,
+        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+        id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
+        search_attributes=TypedSearchAttributes(
+            [
+                SearchAttributePair(CUSTOMER_ID, username),
+                SearchAttributePair(ORDER_ID, order_id),
+                SearchAttributePair(FLOW_STATUS, "HOLDING"),
+            ]
+        ),
+        static_summary=f"Оформление заказа {order_id[:8]} клиентом {username}",
+    )
+    return await _update(handle, "ready")
+
+
+async def _update(handle: WorkflowHandle[Any, Any], name: str, arg: object = None) -> CheckoutState:
+    try:
+        if arg is None:
+            state: CheckoutState = await handle.execute_update(name, result_type=CheckoutState)
+        else:
+            state = await handle.execute_update(name, arg, result_type=CheckoutState)
+    except WorkflowUpdateFailedError as exc:
+        raise _refusal(exc) from exc
+    except RPCError as exc:
+        if exc.status == RPCStatusCode.NOT_FOUND:
+            raise ConflictError("Оформление уже завершено: откройте корзину заново") from exc
+        raise
+    return state
+
+
+async def _owned_handle(
+    session: SessionDep, temporal: Client, username: str, order_id: str
+) -> WorkflowHandle[Any, Any]:
+    await order.get_order(
+        session=session, username=username, order_id=order_id
+    )  # 404 if not theirs
+    return temporal.get_workflow_handle(workflow_id(order_id))
+
+
+@router.get("/{order_id}/state", response_model=CheckoutPublic)
+async def state(
+    order_id: str, user: CurrentUser, session: SessionDep, temporal: TemporalDep
+) -> CheckoutPublic:
+    """Where the checkout is (a Query: answered from the run's state)."""
+    handle = await _owned_handle(session, temporal, user.username, order_id)
+    try:
+        current: CheckoutState = await handle.query("state", result_type=CheckoutState)
+    except RPCError as exc:
+        if exc.status == RPCStatusCode.NOT_FOUND:
+            raise NotFoundError("Оформление этого заказа не начиналось") from exc
+        raise
+    return public(current)
+
+
+@router.post("/{order_id}/delivery", response_model=CheckoutPublic)
+async def choose_delivery(
+    order_id: str, body: DeliveryBody, user: CurrentUser, session: SessionDep, temporal: TemporalDep
+) -> CheckoutPublic:
+    handle = await _owned_handle(session, temporal, user.username, order_id)
+    request = DeliveryRequest(body.kind, body.address, body.company_name, body.pickup_point_id)
+    return public(await _update(handle, "choose_delivery", request))
+
+
+@router.post("/{order_id}/confirm-delivery-cost", response_model=CheckoutPublic)
+async def confirm_cost(
+    order_id: str, body: CostBody, user: CurrentUser, session: SessionDep, temporal: TemporalDep
+) -> CheckoutPublic:
+    handle = await _owned_handle(session, temporal, user.username, order_id)
+    kopecks = int(body.cost * 100)
+    return public(await _update(handle, "confirm_delivery_cost", CostConfirmation(kopecks)))
+
+
+@router.post("/{order_id}/pay", response_model=CheckoutPublic)
+async def pay(
+    order_id: str, body: PayBody, user: CurrentUser, session: SessionDep, temporal: TemporalDep
+) -> CheckoutPublic:
+    """«Оплатить»: answers when the order is paid or the attempt failed (then pay again)."""
+    handle = await _owned_handle(session, temporal, user.username, order_id)
+    return public(await _update(handle, "pay", PayRequest(body.method)))
+
+
+@router.post("/{order_id}/back", response_model=CheckoutPublic)
+async def back(
+    order_id: str, user: CurrentUser, session: SessionDep, temporal: TemporalDep
+) -> CheckoutPublic:
+    """Back to the cart: the stock is released at once and the order is editable again."""
+    handle = await _owned_handle(session, temporal, user.username, order_id)
+    return public(await _update(handle, "back_to_cart"))
+
+
+async def process_order(
+    *,
+    sessions: SessionFactory,
+    temporal: Client,
+    settings: Settings,
+    username: str,
+    order_id: str,
+    version: int,
+) -> OrderView:
+    """PUT /order/process: an order in NEW (at the version the shopper saw) starts checkout; one
+    already IN_PROGRESS reaches its running checkout. Answers the order once stock is held."""
+    async with transaction(sessions) as session:
+        view = await order.get_order(session=session, username=username, order_id=order_id)
+    if view.order.status not in (OrderStatus.NEW, OrderStatus.IN_PROGRESS):
+        raise ConflictError(f"Заказ в статусе {view.order.status}: оформить его нельзя")
+    if view.order.status == OrderStatus.NEW:
+        if view.order.version != version:
+            raise StaleVersionError("Заказ изменился в другой вкладке: проверьте корзину")
+        if not view.items:
+            raise ConflictError("Корзина пуста")
+    result = await start_checkout(
+        temporal=temporal,
+        order_id=order_id,
+        username=username,
+        version=view.order.version,
+        idle_minutes=settings.checkout_idle_minutes,
+    )
+    if result.step == "FAILED":
+        raise ConflictError(result.failure_reason or "Оформить заказ не удалось")
+    async with transaction(sessions) as session:
+        return await order.get_order(session=session, username=username, order_id=order_id)

@@ -1,0 +1,381 @@
+"""CheckoutWorkflow `checkout-{orderId}`: hold the order's stock, let the shopper choose delivery
+(Updates from the web front), take payment (a child PaymentWorkflow), then confirm stock and
+delivery and mark the order PAID — or undo every step that moved stock or money.
+
+Every run ends with a CheckoutState in one of PAID, FAILED (with the reason, money returned),
+EXPIRED or BACK_TO_CART (stock released, the order editable again); FlowStatus says which.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+from temporalio import workflow
+from temporalio.common import WorkflowIDReusePolicy
+from temporalio.exceptions import ActivityError, ApplicationError
+
+from models.payloads import (
+    BeginCheckoutInput,
+    CheckoutInput,
+    CheckoutState,
+    CostConfirmation,
+    DeliveryRequest,
+    FinishCheckoutInput,
+    HoldInput,
+    OpenCaseInput,
+    OrderRef,
+    OrderSnapshot,
+    PaymentInput,
+    PaymentResult,
+    PayRequest,
+    ResultMailInput,
+    WalletMoveInput,
+)
+from workflows.policies import (
+    BILLING_QUEUE,
+    COMPENSATION,
+    CUSTOMER_ID,
+    DB_STEP,
+    DELIVERY_QUEUE,
+    FLOW_STATUS,
+    MAIL_STEP,
+    NOTIFICATION_QUEUE,
+    ORDER_ID,
+    ORDER_QUEUE,
+    PAYMENT_METHOD,
+    QUOTE_STEP,
+    STORE_QUEUE,
+)
+from workflows.saga import Saga
+
+with workflow.unsafe.imports_passed_through():
+    from activities.billing import BillingActivities
+    from activities.delivery import DeliveryActivities
+    from activities.notification import NotificationActivities
+    from activities.order import OrderActivities
+    from activities.store import StoreActivities
+    from workflows.payment import PaymentWorkflow
+
+PAYMENT_METHODS = {"WALLET", "BANK_CARD", "SBP", "GIFT_CARD"}
+FINAL_STEPS = {"PAID", "FAILED", "EXPIRED", "BACK_TO_CART"}
+
+
+def _message(exc: BaseException) -> str:
+    cause = exc.cause if isinstance(exc, ActivityError) else exc
+    return cause.message if isinstance(cause, ApplicationError) else "Сервис временно недоступен"
+
+
+@workflow.defn(name="Checkout")
+class CheckoutWorkflow:
+    @workflow.init
+    def __init__(self, data: CheckoutInput) -> None:
+        self._input = data
+        self._state = CheckoutState(order_id=data.order_id, step="HOLDING")
+        self._pay: PayRequest | None = None
+        self._back = False
+        self._touched = False
+
+    # --- what the web front sees and sends ---------------------------------------------------
+
+    @workflow.query
+    def state(self) -> CheckoutState:
+        return self._state
+
+    @workflow.update
+    async def ready(self) -> CheckoutState:
+        """Answers once the stock is held (or checkout could not start)."""
+        await workflow.wait_condition(lambda: self._state.step != "HOLDING")
+        return self._state
+
+    def _expect_choosing(self) -> None:
+        if self._state.step != "CHOOSING_DELIVERY":
+            raise ApplicationError(
+                f"Сейчас это недоступно (шаг {self._state.step})", type="ConflictError"
+            )
+
+    @workflow.update
+    async def choose_delivery(self, request: DeliveryRequest) -> CheckoutState:
+        """Courier (address, company) or pickup point; answers the priced choice at once."""
+        choice = await workflow.execute_activity_method(
+            DeliveryActivities.quote,
+            request,
+            summary=f"Цена доставки: {request.company_name or request.pickup_point_id}",
+            **QUOTE_STEP.options(DELIVERY_QUEUE),
+        )
+        self._state.delivery = choice
+        # Pickup costs nothing; a courier's cost must be confirmed with the checkbox.
+        self._state.delivery_confirmed = choice.kind == "PICKUP"
+        self._state.last_error = ""
+        self._touched = True
+        return self._state
+
+    @choose_delivery.validator
+    def _validate_choose_delivery(self, request: DeliveryRequest) -> None:
+        self._expect_choosing()
+        if request.kind not in ("COURIER", "PICKUP"):
+            raise ValueError("kind: COURIER or PICKUP")
+
+    @workflow.update
+    def confirm_delivery_cost(self, confirmation: CostConfirmation) -> CheckoutState:
+        """«подтвердить стоимость доставки»: the shopper agrees to the cost shown."""
+        self._state.delivery_confirmed = True
+        self._touched = True
+        return self._state
+
+    @confirm_delivery_cost.validator
+    def _validate_confirm(self, confirmation: CostConfirmation) -> None:
+        self._expect_choosing()
+        delivery = self._state.delivery
+        if delivery is None or delivery.cost_kopecks != confirmation.cost_kopecks:
+            raise ApplicationError(
+                "Стоимость доставки изменилась: проверьте её", type="ConflictError"
+            )
+
+    @workflow.update
+    async def pay(self, request: PayRequest) -> CheckoutState:
+        """«Оплатить»: one payment attempt; answers when the order is paid or the attempt failed."""
+        self._pay = request
+        self._state.step = "PAYING"
+        await workflow.wait_condition(
+            lambda: self._state.step in FINAL_STEPS | {"CHOOSING_DELIVERY"}
+        )
+        return self._state
+
+    @pay.validator
+    def _validate_pay(self, request: PayRequest) -> None:
+        self._expect_choosing()
+        if not self._state.delivery_confirmed:
+            raise ApplicationError("Сначала выберите и подтвердите доставку", type="ConflictError")
+        if request.method not in PAYMENT_METHODS:
+            raise ApplicationError("Неизвестный способ оплаты", type="ValidationError")
+
+    @workflow.update
+    async def back_to_cart(self) -> CheckoutState:
+        """Leave checkout: the stock is released and the order can be edited again."""
+        self._back = True
+        await workflow.wait_condition(lambda: self._state.step in FINAL_STEPS)
+        return self._state
+
+    @back_to_cart.validator
+    def _validate_back(self) -> None:
+        self._expect_choosing()
+
+    # --- the flow ----------------------------------------------------------------------------
+
+    def _step(self, step: str) -> None:
+        self._state.step = step
+        workflow.upsert_search_attributes([FLOW_STATUS.value_set(step)])
+
+    @workflow.run
+    async def run(self, data: CheckoutInput) -> CheckoutState:
+        workflow.upsert_search_attributes(
+            [CUSTOMER_ID.value_set(data.username), ORDER_ID.value_set(data.order_id)]
+        )
+        snapshot = await self._start(data)
+        if snapshot is not None:
+            payment = await self._until_paid(data, snapshot)
+            if payment is not None:
+                await self._confirm(data, snapshot, payment)
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        return self._state
+
+    async def _start(self, data: CheckoutInput) -> OrderSnapshot | None:
+        """Order to IN_PROGRESS and its stock held; None (and the order untouched) if impossible."""
+        order = OrderRef(data.order_id)
+        try:
+            snapshot: OrderSnapshot = await workflow.execute_activity_method(
+                OrderActivities.begin_checkout,
+                BeginCheckoutInput(data.order_id, data.username, data.version),
+                summary=f"Заказ {data.order_id[:8]} → IN_PROGRESS",
+                **DB_STEP.options(ORDER_QUEUE),
+            )
+        except ActivityError as exc:
+            self._state.failure_reason = _message(exc)
+            self._step("FAILED")
+            return None
+        self._state.goods_kopecks = snapshot.goods_kopecks
+        try:
+            await workflow.execute_activity_method(
+                StoreActivities.hold_stock,
+                HoldInput(data.order_id, snapshot.lines),
+                summary=f"Резерв товара заказа {data.order_id[:8]}",
+                **DB_STEP.options(STORE_QUEUE),
+            )
+        except ActivityError as exc:
+            await self._leave(order, "FAILED", _message(exc))
+            return None
+        self._step("CHOOSING_DELIVERY")
+        return snapshot
+
+    async def _leave(self, order: OrderRef, step: str, reason: str = "") -> None:
+        """Release the stock and give the order back to the cart (expiry, «back», no stock)."""
+        await workflow.execute_activity_method(
+            StoreActivities.release_stock,
+            order,
+            summary=f"Снять резерв заказа {order.order_id[:8]}",
+            **COMPENSATION.options(STORE_QUEUE),
+        )
+        await workflow.execute_activity_method(
+            OrderActivities.finish_checkout,
+            FinishCheckoutInput(order.order_id, "NEW", reason=reason),
+            summary=f"Заказ {order.order_id[:8]} снова в корзине",
+            **COMPENSATION.options(ORDER_QUEUE),
+        )
+        self._state.failure_reason = reason
+        self._step(step)
+
+    async def _until_paid(
+        self, data: CheckoutInput, snapshot: OrderSnapshot
+    ) -> PaymentResult | None:
+        """Wait for the shopper's choices; run a payment attempt per «Оплатить» until one succeeds.
+        None when the shopper left or stayed idle too long (the stock is released then)."""
+        idle = timedelta(seconds=data.idle_timeout_seconds)
+        while True:
+            self._touched = False
+            try:
+                await workflow.wait_condition(
+                    lambda: self._pay is not None or self._back or self._touched, timeout=idle
+                )
+            except TimeoutError:
+                await self._leave(OrderRef(data.order_id), "EXPIRED", "Время оформления истекло")
+                return None
+            if self._back:
+                await self._leave(OrderRef(data.order_id), "BACK_TO_CART")
+                return None
+            if self._pay is None:
+                continue  # the shopper did something: the idle timer starts over
+            result = await self._attempt(data, snapshot, self._pay)
+            self._pay = None
+            if result.status == "PAID":
+                return result
+            self._state.last_error = result.message
+            self._step("CHOOSING_DELIVERY")
+
+    async def _attempt(
+        self, data: CheckoutInput, snapshot: OrderSnapshot, request: PayRequest
+    ) -> PaymentResult:
+        self._state.payment_attempts += 1
+        self._state.payment_method = request.method
+        workflow.upsert_search_attributes([PAYMENT_METHOD.value_set(request.method)])
+        attempt = self._state.payment_attempts
+        return await workflow.execute_child_workflow(
+            PaymentWorkflow.run,
+            PaymentInput(
+                purpose="order",
+                reference_id=data.order_id,
+                attempt=attempt,
+                username=data.username,
+                amount_kopecks=self._state.total_kopecks,
+                method=request.method,
+            ),
+            id=f"payment-order-{data.order_id}-{attempt}",
+            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+            static_summary=f"Оплата заказа {data.order_id[:8]}, попытка {attempt}",
+        )
+
+    async def _confirm(
+        self, data: CheckoutInput, snapshot: OrderSnapshot, payment: PaymentResult
+    ) -> None:
+        """Sell the held stock (picking case), open the delivery case, mark the order PAID;
+        undone in reverse on failure."""
+        self._step("CONFIRMING")
+        order = OrderRef(data.order_id)
+        delivery = self._state.delivery
+        assert delivery is not None
+        saga = Saga()
+        refund = WalletMoveInput(
+            username=data.username,
+            amount_kopecks=payment.amount_kopecks,
+            idempotency_key=f"refund-order-{data.order_id}-{self._state.payment_attempts}",
+            reference=f"order:{data.order_id}",
+        )
+        saga.on_failure(
+            "refund",
+            lambda: workflow.execute_activity_method(
+                BillingActivities.refund_wallet,
+                refund,
+                summary=f"Откат: вернуть {payment.amount_kopecks / 100:.2f} ₽ на кошелёк",
+                **COMPENSATION.options(BILLING_QUEUE),
+            ),
+        )
+        try:
+            saga.on_failure(
+                "release",
+                lambda: workflow.execute_activity_method(
+                    StoreActivities.release_stock,
+                    order,
+                    summary="Откат: вернуть товар на склад",
+                    **COMPENSATION.options(STORE_QUEUE),
+                ),
+            )
+            await workflow.execute_activity_method(
+                StoreActivities.confirm_stock,
+                order,
+                summary="Подтвердить товар и открыть кейс комплектации",
+                **DB_STEP.options(STORE_QUEUE),
+            )
+            saga.on_failure(
+                "cancel delivery",
+                lambda: workflow.execute_activity_method(
+                    DeliveryActivities.cancel_case,
+                    order,
+                    summary="Откат: отменить кейс доставки",
+                    **COMPENSATION.options(DELIVERY_QUEUE),
+                ),
+            )
+            await workflow.execute_activity_method(
+                DeliveryActivities.open_case,
+                OpenCaseInput(data.order_id, delivery),
+                summary=f"Открыть кейс доставки: {delivery.summary}",
+                **DB_STEP.options(DELIVERY_QUEUE),
+            )
+            await workflow.execute_activity_method(
+                OrderActivities.finish_checkout,
+                FinishCheckoutInput(
+                    data.order_id,
+                    "PAID",
+                    delivery_summary=delivery.summary,
+                    delivery_cost_kopecks=delivery.cost_kopecks,
+                    payment_method=payment.method,
+                    paid_kopecks=payment.amount_kopecks,
+                ),
+                summary=f"Заказ {data.order_id[:8]} → PAID",
+                **DB_STEP.options(ORDER_QUEUE),
+            )
+        except (ActivityError, asyncio.CancelledError) as exc:
+            reason = _message(exc)
+            await saga.compensate()
+            await workflow.execute_activity_method(
+                OrderActivities.finish_checkout,
+                FinishCheckoutInput(data.order_id, "FAILED", reason=reason),
+                summary=f"Заказ {data.order_id[:8]} → FAILED",
+                **COMPENSATION.options(ORDER_QUEUE),
+            )
+            self._state.failure_reason = reason
+            self._step("FAILED")
+            await self._mail(data, success=False, amount=payment.amount_kopecks, detail=reason)
+            if isinstance(exc, asyncio.CancelledError):
+                raise
+            return
+        self._step("PAID")
+        await self._mail(data, success=True, amount=payment.amount_kopecks, detail=delivery.summary)
+
+    async def _mail(self, data: CheckoutInput, *, success: bool, amount: int, detail: str) -> None:
+        try:
+            await workflow.execute_activity_method(
+                NotificationActivities.send_result_mail,
+                ResultMailInput(
+                    kind="ORDER",
+                    order_id=data.order_id,
+                    username=data.username,
+                    success=success,
+                    amount_kopecks=amount,
+                    detail=detail,
+                    idempotency_key=f"checkout-{data.order_id}-{'paid' if success else 'failed'}",
+                ),
+                summary="Письмо с итогом заказа",
+                **MAIL_STEP.options(NOTIFICATION_QUEUE),
+            )
+        except ActivityError as exc:
+            workflow.logger.warning("order mail not sent: %s", exc.cause)
