@@ -10,8 +10,12 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel.ext.asyncio.session import AsyncSession
+from temporalio.client import Client
+from temporalio.service import RPCError, RPCStatusCode
 
 from api.auth import clear_session_cookie, registration_progress
+from api.checkout import public as checkout_public
+from api.checkout import workflow_id as checkout_workflow_id
 from api.deps import (
     ConnectionDep,
     OptionalUser,
@@ -27,7 +31,8 @@ from core.timeutil import to_moscow
 from models import auth as auth_models
 from models.auth import User
 from models.order import ItemRequest, ProductRef
-from services import auth, billing, order, store
+from models.payloads import CheckoutState
+from services import auth, billing, delivery, order, store
 
 WEB_DIR = Path(__file__).parent
 STATIC_DIR = WEB_DIR / "static"
@@ -136,6 +141,55 @@ async def cart_page(request: Request, session: SessionDep, user: OptionalUser) -
     return _page(
         request, "order/cart.html", user=user, cart=None if cart is None else cart.public()
     )
+
+
+async def _checkout_view(
+    request: Request,
+    session: AsyncSession,
+    temporal: Client,
+    user: User,
+    order_id: str,
+    template: str,
+) -> Response:
+    view = await order.get_order(session=session, username=user.username, order_id=order_id)
+    try:
+        state = await temporal.get_workflow_handle(checkout_workflow_id(order_id)).query(
+            "state", result_type=CheckoutState
+        )
+    except RPCError as exc:
+        if exc.status != RPCStatusCode.NOT_FOUND:
+            raise
+        return RedirectResponse("/cart", status_code=303)
+    wallet = await billing.get_wallet(session=session, username=user.username)
+    return _page(
+        request,
+        template,
+        user=user,
+        order=view.public(),
+        checkout=checkout_public(state),
+        wallet=wallet,
+        points=await delivery.list_pickup_points(session=session),
+    )
+
+
+@router.get("/checkout/{order_id}", response_class=HTMLResponse)
+async def checkout_page(
+    request: Request, session: SessionDep, temporal: TemporalDep, user: OptionalUser, order_id: str
+) -> Response:
+    """«Оформление заказа»: delivery choice, then «Оплатить заказ» and the payment method."""
+    if user is None:
+        return _login_redirect(f"/checkout/{order_id}")
+    return await _checkout_view(request, session, temporal, user, order_id, "order/checkout.html")
+
+
+@router.get("/checkout/{order_id}/result", response_class=HTMLResponse)
+async def checkout_result(
+    request: Request, session: SessionDep, temporal: TemporalDep, user: OptionalUser, order_id: str
+) -> Response:
+    """The payment result: «Оплачено» with the order, or the error and the two ways on."""
+    if user is None:
+        return _login_redirect(f"/checkout/{order_id}/result")
+    return await _checkout_view(request, session, temporal, user, order_id, "order/result.html")
 
 
 @router.get("/register", response_class=HTMLResponse)
