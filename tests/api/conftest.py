@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import AsyncExitStack
+from collections.abc import AsyncIterator, Callable
+from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
+from typing import Any
 
 import httpx
 import pytest
 from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
 
 from adapters.couriers import HttpCourierGateway
 from adapters.mailer import RecordingMailer
@@ -17,8 +19,9 @@ from api.temporal import LazyTemporalClient
 from core.db import SessionFactory
 from core.settings import Settings
 from core.timeutil import to_moscow, utcnow
-from workers.bootstrap import Dependencies, build_workers
+from workers.bootstrap import WORKFLOWS, Dependencies, activities_by_queue
 from workers.seed import seed_catalog
+from workflows.policies import WORKFLOW_QUEUE
 
 
 @dataclass
@@ -34,11 +37,15 @@ def api_settings(**overrides: object) -> Settings:
     return Settings(environment="test", public_url="http://shop.test", **overrides)  # type: ignore[arg-type]
 
 
-@pytest.fixture
-async def shop(
-    sessions: SessionFactory, dev_server_env: WorkflowEnvironment, couriers_url: str
+@asynccontextmanager
+async def open_shop(
+    sessions: SessionFactory,
+    env: WorkflowEnvironment,
+    couriers_url: str,
+    sabotage: Callable[[dict[str, list[Any]]], None] | None = None,
 ) -> AsyncIterator[Shop]:
-    """The store as a browser reaches it, with its worker and the courier emulator running."""
+    """The store as a browser reaches it: the app over ASGI, a worker per task queue on the real
+    dev server, the courier emulator. `sabotage` may swap activities before the workers start."""
     mailer = RecordingMailer()
     couriers = HttpCourierGateway(couriers_url, timeout=1.0)
     deps = Dependencies(
@@ -48,33 +55,48 @@ async def shop(
         store_url="http://shop.test",
         couriers=couriers,
     )
+    activities = activities_by_queue(deps)
+    if sabotage is not None:
+        sabotage(activities)
     app = create_app(
         api_settings(),
         session_factory=sessions,
-        temporal=LazyTemporalClient.of(dev_server_env.client),
+        temporal=LazyTemporalClient.of(env.client),
         couriers=couriers,
     )
     async with AsyncExitStack() as stack:
         stack.push_async_callback(couriers.aclose)
-        for worker in build_workers(dev_server_env.client, deps):
-            await stack.enter_async_context(worker)
+        await stack.enter_async_context(
+            Worker(env.client, task_queue=WORKFLOW_QUEUE, workflows=list(WORKFLOWS))
+        )
+        for queue, functions in activities.items():
+            await stack.enter_async_context(
+                Worker(env.client, task_queue=queue, activities=functions)
+            )
         http = await stack.enter_async_context(
             httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://shop.test")
         )
-        yield Shop(
-            http=http,
-            mailer=mailer,
-            sessions=sessions,
-            env=dev_server_env,
-            couriers_url=couriers_url,
-        )
+        yield Shop(http=http, mailer=mailer, sessions=sessions, env=env, couriers_url=couriers_url)
 
 
 @pytest.fixture
-async def seeded(shop: Shop) -> Shop:
+async def shop(
+    sessions: SessionFactory, dev_server_env: WorkflowEnvironment, couriers_url: str
+) -> AsyncIterator[Shop]:
+    async with open_shop(sessions, dev_server_env, couriers_url) as running:
+        yield running
+
+
+async def seed_and_login(shop: Shop) -> Shop:
     """The sample catalogue (stores, products, pickup points, slots) and a logged-in shopper."""
     from tests.api.test_auth_contract import login, register
 
     await seed_catalog(shop.sessions, today=to_moscow(utcnow()).date())
     await login(shop, await register(shop))
     return shop
+
+
+@pytest.fixture
+async def seeded(shop: Shop) -> Shop:
+    """The sample catalogue and a logged-in shopper."""
+    return await seed_and_login(shop)

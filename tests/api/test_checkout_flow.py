@@ -84,6 +84,7 @@ async def test_pickup_checkout_paid_from_the_wallet(seeded: Shop) -> None:
     assert order["status"] == "PAID"
     assert await stock_of(seeded, product["id"]) == (before[0] - 2, before[1])
     assert await balance(seeded) == 100_000 - round(product["price"] * 2, 2)
+    await seeded.env.client.get_workflow_handle(f"checkout-{oid}").result()  # mails come last
     subjects = [m.subject for m in seeded.mailer.sent]
     assert any("Оплата заказа" in s and "успешно" in s for s in subjects)
     assert any("оплачен" in s for s in subjects)
