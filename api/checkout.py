@@ -16,7 +16,7 @@ from temporalio.common import (
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
-from api.deps import CurrentUser, SessionDep, TemporalDep
+from api.deps import CurrentUser, SessionFactoryDep, TemporalDep
 from core.db import SessionFactory, transaction
 from core.errors import ConflictError, DomainError, NotFoundError, StaleVersionError, error_class
 from core.money import to_roubles
@@ -162,20 +162,21 @@ async def _update(handle: WorkflowHandle[Any, Any], name: str, arg: object = Non
 
 
 async def _owned_handle(
-    session: SessionDep, temporal: Client, username: str, order_id: str
+    sessions: SessionFactory, temporal: Client, username: str, order_id: str
 ) -> WorkflowHandle[Any, Any]:
-    await order.get_order(
-        session=session, username=username, order_id=order_id
-    )  # 404 if not theirs
+    """The order's checkout run, once the order is known to be this shopper's (else 404). The
+    check's transaction ends before the caller waits on the run."""
+    async with transaction(sessions) as session:
+        await order.get_order(session=session, username=username, order_id=order_id)
     return temporal.get_workflow_handle(workflow_id(order_id))
 
 
 @router.get("/{order_id}/state", response_model=CheckoutPublic)
 async def state(
-    order_id: str, user: CurrentUser, session: SessionDep, temporal: TemporalDep
+    order_id: str, user: CurrentUser, sessions: SessionFactoryDep, temporal: TemporalDep
 ) -> CheckoutPublic:
     """Where the checkout is (a Query: answered from the run's state)."""
-    handle = await _owned_handle(session, temporal, user.username, order_id)
+    handle = await _owned_handle(sessions, temporal, user.username, order_id)
     try:
         current: CheckoutState = await handle.query("state", result_type=CheckoutState)
     except RPCError as exc:
@@ -187,37 +188,49 @@ async def state(
 
 @router.post("/{order_id}/delivery", response_model=CheckoutPublic)
 async def choose_delivery(
-    order_id: str, body: DeliveryBody, user: CurrentUser, session: SessionDep, temporal: TemporalDep
+    order_id: str,
+    body: DeliveryBody,
+    user: CurrentUser,
+    sessions: SessionFactoryDep,
+    temporal: TemporalDep,
 ) -> CheckoutPublic:
-    handle = await _owned_handle(session, temporal, user.username, order_id)
+    handle = await _owned_handle(sessions, temporal, user.username, order_id)
     request = DeliveryRequest(body.kind, body.address, body.company_name, body.pickup_point_id)
     return public(await _update(handle, "choose_delivery", request))
 
 
 @router.post("/{order_id}/confirm-delivery-cost", response_model=CheckoutPublic)
 async def confirm_cost(
-    order_id: str, body: CostBody, user: CurrentUser, session: SessionDep, temporal: TemporalDep
+    order_id: str,
+    body: CostBody,
+    user: CurrentUser,
+    sessions: SessionFactoryDep,
+    temporal: TemporalDep,
 ) -> CheckoutPublic:
-    handle = await _owned_handle(session, temporal, user.username, order_id)
+    handle = await _owned_handle(sessions, temporal, user.username, order_id)
     kopecks = int(body.cost * 100)
     return public(await _update(handle, "confirm_delivery_cost", CostConfirmation(kopecks)))
 
 
 @router.post("/{order_id}/pay", response_model=CheckoutPublic)
 async def pay(
-    order_id: str, body: PayBody, user: CurrentUser, session: SessionDep, temporal: TemporalDep
+    order_id: str,
+    body: PayBody,
+    user: CurrentUser,
+    sessions: SessionFactoryDep,
+    temporal: TemporalDep,
 ) -> CheckoutPublic:
     """«Оплатить»: answers when the order is paid or the attempt failed (then pay again)."""
-    handle = await _owned_handle(session, temporal, user.username, order_id)
+    handle = await _owned_handle(sessions, temporal, user.username, order_id)
     return public(await _update(handle, "pay", PayRequest(body.method)))
 
 
 @router.post("/{order_id}/back", response_model=CheckoutPublic)
 async def back(
-    order_id: str, user: CurrentUser, session: SessionDep, temporal: TemporalDep
+    order_id: str, user: CurrentUser, sessions: SessionFactoryDep, temporal: TemporalDep
 ) -> CheckoutPublic:
     """Back to the cart: the stock is released at once and the order is editable again."""
-    handle = await _owned_handle(session, temporal, user.username, order_id)
+    handle = await _owned_handle(sessions, temporal, user.username, order_id)
     return public(await _update(handle, "back_to_cart"))
 
 

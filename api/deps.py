@@ -11,7 +11,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from temporalio.client import Client
 
 from adapters.couriers import CourierGateway
-from core.db import SessionFactory
+from core.db import SessionFactory, transaction
 from core.errors import AuthError
 from core.settings import Settings
 from models.auth import User
@@ -61,13 +61,16 @@ TemporalDep = Annotated[Client, Depends(get_temporal)]
 SessionCookie = Annotated[str | None, Cookie(alias=SESSION_COOKIE)]
 
 
-async def get_current_user(session: SessionDep, token: SessionCookie = None) -> User:
-    return await auth.authenticate(session=session, token=token)
-
-
-async def get_optional_user(session: SessionDep, token: SessionCookie = None) -> User | None:
-    try:
+async def get_current_user(request: Request, token: SessionCookie = None) -> User:
+    """The shopper behind the session cookie. Its own short transaction: a handler that then
+    waits on a workflow must not hold a database connection meanwhile."""
+    async with transaction(get_session_factory(request)) as session:
         return await auth.authenticate(session=session, token=token)
+
+
+async def get_optional_user(request: Request, token: SessionCookie = None) -> User | None:
+    try:
+        return await get_current_user(request, token)
     except AuthError:
         return None
 

@@ -10,7 +10,6 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from api.checkout import process_order
 from api.deps import (
-    ConnectionDep,
     CurrentUser,
     SessionDep,
     SessionFactoryDep,
@@ -48,11 +47,9 @@ async def order_lines(conn: AsyncConnection, wanted: Sequence[ItemRequest]) -> l
 
 
 @router.post("/place", response_model=OrderPublic, responses=ERRORS)
-async def place(
-    body: PlaceRequest, user: CurrentUser, session: SessionDep, conn: ConnectionDep
-) -> OrderPublic:
+async def place(body: PlaceRequest, user: CurrentUser, session: SessionDep) -> OrderPublic:
     """Create an order (the cart) with these items."""
-    lines = await order_lines(conn, body.order_items)
+    lines = await order_lines(await session.connection(), body.order_items)
     view = await order.place_order(
         session=session, username=user.username, lines=lines, order_id=body.id
     )
@@ -60,11 +57,9 @@ async def place(
 
 
 @router.put("/adjust", response_model=OrderPublic, responses=ERRORS)
-async def adjust(
-    body: ChangeRequest, user: CurrentUser, session: SessionDep, conn: ConnectionDep
-) -> OrderPublic:
+async def adjust(body: ChangeRequest, user: CurrentUser, session: SessionDep) -> OrderPublic:
     """Replace the items of a NEW order; `version` must be the one the client last saw."""
-    lines = await order_lines(conn, body.order_items)
+    lines = await order_lines(await session.connection(), body.order_items)
     view = await order.adjust_order(
         session=session, username=user.username, order_id=body.id, version=body.version, lines=lines
     )

@@ -16,7 +16,7 @@ router = APIRouter(prefix="/store", tags=["store"])
 
 @router.get("/get", response_model=ProductAvailability, responses={401: {}, 404: {}})
 async def availability(
-    conn: ConnectionDep, _user: CurrentUser, product_id: Annotated[int, Query(alias="productId")]
+    _user: CurrentUser, conn: ConnectionDep, product_id: Annotated[int, Query(alias="productId")]
 ) -> ProductAvailability:
     """Units of a product available in each store."""
     return await store.get_availability(conn=conn, product_id=product_id)

@@ -8,7 +8,6 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
-from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel.ext.asyncio.session import AsyncSession
 from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
@@ -68,7 +67,7 @@ async def home(request: Request, user: OptionalUser) -> Response:
 
 @router.get("/search", response_class=HTMLResponse)
 async def search_page(
-    request: Request, conn: ConnectionDep, user: OptionalUser, q: str = "", page: int = 1
+    request: Request, user: OptionalUser, conn: ConnectionDep, q: str = "", page: int = 1
 ) -> Response:
     """Product cards matching the query; a bad query is explained on the page, not as an error."""
     try:
@@ -80,7 +79,6 @@ async def search_page(
 
 async def _product(
     request: Request,
-    conn: AsyncConnection,
     session: AsyncSession,
     user: User | None,
     product_id: int,
@@ -88,6 +86,7 @@ async def _product(
     status: int = 200,
 ) -> Response:
     product = await store.get_product(session=session, product_id=product_id)
+    conn = await session.connection()
     card = (await store.cards(conn=conn, product_ids=[product_id]))[0]
     return _page(
         request,
@@ -103,32 +102,28 @@ async def _product(
 
 @router.get("/product/{product_id}", response_class=HTMLResponse)
 async def product_page(
-    request: Request, conn: ConnectionDep, session: SessionDep, user: OptionalUser, product_id: int
+    request: Request, user: OptionalUser, session: SessionDep, product_id: int
 ) -> Response:
     """The product's description, availability and «Добавить в корзину»."""
-    return await _product(request, conn, session, user, product_id)
+    return await _product(request, session, user, product_id)
 
 
 @router.post("/cart/add")
 async def add_to_cart(
     request: Request,
-    session: SessionDep,
-    conn: ConnectionDep,
     user: OptionalUser,
+    session: SessionDep,
     product_id: Annotated[int, Form(alias="productId")],
 ) -> Response:
     """«Добавить в корзину»: a new order with this item, or one more in the open one."""
     if user is None:
         return _login_redirect(f"/product/{product_id}")
     try:
-        (line,) = await order_lines(
-            conn, [ItemRequest(product=ProductRef(id=product_id), quantity=1)]
-        )
+        wanted = [ItemRequest(product=ProductRef(id=product_id), quantity=1)]
+        (line,) = await order_lines(await session.connection(), wanted)
         await order.add_to_cart(session=session, username=user.username, line=line)
     except ConflictError as exc:
-        return await _product(
-            request, conn, session, user, product_id, problem=exc.message, status=409
-        )
+        return await _product(request, session, user, product_id, exc.message, status=409)
     return RedirectResponse(f"/product/{product_id}?added=1", status_code=303)
 
 
