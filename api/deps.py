@@ -53,9 +53,12 @@ async def get_temporal(request: Request) -> Client:
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
-SessionDep = Annotated[AsyncSession, Depends(get_session)]
+# scope="function": the transaction commits before the response is sent, so the next request
+# (the page a browser loads right after a 200) always sees the change. With the default
+# "request" scope FastAPI would commit only after sending the response.
+SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
 SessionFactoryDep = Annotated[SessionFactory, Depends(get_session_factory)]
-ConnectionDep = Annotated[AsyncConnection, Depends(get_connection)]
+ConnectionDep = Annotated[AsyncConnection, Depends(get_connection, scope="function")]
 CouriersDep = Annotated[CourierGateway, Depends(get_couriers)]
 TemporalDep = Annotated[Client, Depends(get_temporal)]
 SessionCookie = Annotated[str | None, Cookie(alias=SESSION_COOKIE)]

@@ -35,7 +35,8 @@ def test_shopper_finds_kettles_and_opens_one(page: Page) -> None:
     expect(first.locator(".places")).to_contain_text("Shopflow на Тверской")
     image = first.locator("img")
     expect(image).to_have_attribute("src", re.compile(r"^/store/images/\d+\.svg$"))
-    assert image.evaluate("img => img.complete && img.naturalWidth > 0"), "the picture loads"
+    # decode() waits for the (lazily loaded) picture and fails if it cannot be drawn.
+    assert image.evaluate("img => img.decode().then(() => img.naturalWidth)") > 0
 
     name = first.locator(".name").inner_text()
     first.click()
