@@ -13,8 +13,10 @@ from adapters.couriers import CourierGateway, HttpCourierGateway
 from api import auth, checkout, delivery, order, store
 from api.errors import install_error_handlers
 from api.temporal import LazyTemporalClient
+from core.cache import TTLCache
 from core.db import SessionFactory, create_engine, create_session_factory
 from core.settings import Settings
+from models.store import SearchPage
 from web import pages
 
 
@@ -52,6 +54,11 @@ def create_app(
     app.state.session_factory = session_factory
     app.state.engine = session_factory.kw["bind"]
     app.state.couriers = couriers
+    app.state.search_cache = (
+        TTLCache[SearchPage](ttl=settings.search_cache_seconds, max_entries=2048)
+        if settings.search_cache_seconds > 0
+        else None
+    )
     app.state.temporal = temporal or LazyTemporalClient(
         settings.temporal_address, settings.temporal_namespace
     )

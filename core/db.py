@@ -52,7 +52,23 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
         engine = create_async_engine(url, echo=echo, connect_args={"timeout": 10})
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
-    return create_async_engine(url, echo=echo, pool_size=10, max_overflow=20, pool_pre_ping=True)
+    settings = {
+        # asyncpg prepares every statement; after five runs PostgreSQL would switch to a generic
+        # plan that scans the primary key and tests `@@` on every row (measured: search 42–55 ms
+        # instead of 2.4–3.5 ms at 100 000 products). Plan each execution with its values.
+        "plan_cache_mode": "force_custom_plan",
+        # A GIN index scan returns at most about this many rows (a soft limit): search ranks a
+        # bounded candidate set however common its words are (see services/store.py).
+        "gin_fuzzy_search_limit": "20000",
+    }
+    return create_async_engine(
+        url,
+        echo=echo,
+        pool_size=10,
+        max_overflow=20,
+        pool_pre_ping=True,
+        connect_args={"server_settings": settings},
+    )
 
 
 def create_session_factory(engine: AsyncEngine) -> SessionFactory:

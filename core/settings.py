@@ -40,6 +40,7 @@ class Settings(BaseSettings):
     session_ttl_hours: int = Field(default=24 * 14, ge=1)
     cookie_secure: bool = False
     registration_wait_seconds: float = Field(default=15.0, gt=0)
+    search_cache_seconds: float = Field(default=5.0, ge=0)
     checkout_idle_minutes: float = Field(default=30.0, gt=0)
 
     @field_validator("database_url")

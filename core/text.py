@@ -47,6 +47,12 @@ def query_terms(query: str) -> list[tuple[str, ...]]:
     """
     groups: dict[tuple[str, ...], None] = {}
     for word in words(query[:MAX_QUERY_CHARS]):
-        stemmed = stem(word)
-        groups.setdefault((word, stemmed) if stemmed != word else (word,))
+        if len(word) == 1 and not word.isdigit():
+            continue  # "в", "с", "и": as a prefix it would match every word it starts
+        forms = [word, stem(word)]
+        if len(forms[1]) >= 7:
+            # Snowball stems some forms a letter longer than others ("сковородки" →
+            # "сковородк", "сковорода" → "сковород"): one letter less meets both.
+            forms.append(forms[1][:-1])
+        groups.setdefault(tuple(dict.fromkeys(forms)))
     return list(groups)[:MAX_QUERY_TERMS]

@@ -16,7 +16,6 @@ from api.auth import clear_session_cookie, registration_progress
 from api.checkout import public as checkout_public
 from api.checkout import workflow_id as checkout_workflow_id
 from api.deps import (
-    ConnectionDep,
     OptionalUser,
     SessionCookie,
     SessionDep,
@@ -24,6 +23,7 @@ from api.deps import (
     TemporalDep,
 )
 from api.order import order_lines
+from api.store import cached_search
 from core.errors import ConflictError, ValidationError
 from core.money import format_roubles, to_kopecks
 from core.timeutil import to_moscow
@@ -66,12 +66,10 @@ async def home(request: Request, user: OptionalUser) -> Response:
 
 
 @router.get("/search", response_class=HTMLResponse)
-async def search_page(
-    request: Request, user: OptionalUser, conn: ConnectionDep, q: str = "", page: int = 1
-) -> Response:
+async def search_page(request: Request, user: OptionalUser, q: str = "", page: int = 1) -> Response:
     """Product cards matching the query; a bad query is explained on the page, not as an error."""
     try:
-        results = await store.search(conn=conn, query=q, page=page)
+        results = await cached_search(request, q, page, 20)
     except ValidationError as exc:
         return _page(request, "store/search.html", user=user, query=q, problem=exc.message)
     return _page(request, "store/search.html", user=user, query=q, results=results)

@@ -92,6 +92,12 @@ async def test_a_whole_word_ranks_above_longer_words_it_starts(
     assert (await _names(engine, "чай"))[0] == "Чай чёрный листовой"
 
 
+async def test_plural_forms_snowball_stems_longer_still_match(
+    engine: AsyncEngine, catalog: dict[str, int]
+) -> None:
+    assert "Кастрюля Tefal" in await _names(engine, "кастрюли")
+
+
 async def test_yo_and_ye_are_the_same_letter(engine: AsyncEngine, catalog: dict[str, int]) -> None:
     assert await _names(engine, "елочная") == ["Ёлочная гирлянда"]
     assert await _names(engine, "чёрный") == ["Чай чёрный листовой"]
@@ -132,7 +138,7 @@ async def test_query_syntax_characters_are_plain_text(
         "NEAR(чайник)",
         "чайник:*",
         "100%",
-        "a & b | !c",
+        "ab & cd | !ef",
     ):
         async with engine.connect() as conn:
             await store.search(conn=conn, query=query)  # never a syntax error

@@ -100,3 +100,18 @@ def test_registration_form_rejects_bad_fields(field: str, value: str) -> None:
     with pytest.raises(ValidationError) as caught:
         RegisterRequest.model_validate(_form(**{field: value}))
     assert caught.value.errors()[0]["loc"] == (field,)
+
+
+def test_ttl_cache_forgets_stale_and_least_recent_entries() -> None:
+    from core.cache import TTLCache
+
+    now = [0.0]
+    cache = TTLCache[str](ttl=5, max_entries=2, clock=lambda: now[0])
+    cache.put("a", "A")
+    cache.put("b", "B")
+    assert cache.get("a") == "A"  # "a" is now the most recent
+    cache.put("c", "C")
+    assert cache.get("b") is None, "the least recently used entry made room"
+    now[0] = 5.5
+    assert cache.get("a") is None, "older than the time to live"
+    assert len(cache) == 1
