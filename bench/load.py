@@ -21,15 +21,18 @@ from contextlib import asynccontextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal, TypeVar
+from urllib.parse import urlencode
 
 import httpx
 
+from bench.rawhttp import RawHTTPError, raw_client
 from core.db import create_engine
 from core.errors import DomainError
 from services import store
 
 ROOT = Path(__file__).resolve().parent.parent
 Kind = Literal["trivial-http", "search-http", "search-inprocess"]
+HttpClient = Literal["raw", "httpx"]
 # One request for one query: None when it succeeded, else what went wrong (counted and reported).
 Request = Callable[[str], Awaitable[str | None]]
 T = TypeVar("T")
@@ -45,6 +48,7 @@ class Phase:
     warmup: float
     page_size: int = 20
     server_pid: int | None = None  # whose CPU time to account, when an API server takes the load
+    http_client: HttpClient = "raw"
 
 
 @dataclass(frozen=True)
@@ -65,6 +69,7 @@ class Stats:
     server_cpu: float | None
     postgres_cpu: float | None
     machine_cpu: float | None
+    other_cpu: float | None  # what the rest of the machine used meanwhile (not ours)
 
 
 @dataclass
@@ -104,32 +109,65 @@ async def measure(
 async def requester(phase: Phase) -> AsyncIterator[Request]:
     """The request function of the phase's kind, with its HTTP client or database engine."""
     if phase.kind == "search-inprocess":
-        engine = create_engine(phase.target)
+        factory = _in_process
+    else:
+        factory = _raw_http if phase.http_client == "raw" else _httpx
+    async with factory(phase) as request:
+        yield request
 
-        async def search_in_process(query: str) -> str | None:
-            try:
-                async with engine.connect() as conn:
-                    await store.search(conn=conn, query=query, page_size=phase.page_size)
-            except DomainError as error:
-                return f"{type(error).__name__}: {error}"
-            return None
 
+def _target(phase: Phase, query: str) -> tuple[str, dict[str, str | int] | None]:
+    """Path and query parameters of the HTTP request for `query`."""
+    if phase.kind == "trivial-http":
+        return "/healthz", None
+    return "/store/search", {"q": query, "pageSize": phase.page_size}
+
+
+@asynccontextmanager
+async def _in_process(phase: Phase) -> AsyncIterator[Request]:
+    engine = create_engine(phase.target)
+
+    async def search(query: str) -> str | None:
         try:
-            yield search_in_process
-        finally:
-            await engine.dispose()
-        return
+            async with engine.connect() as conn:
+                await store.search(conn=conn, query=query, page_size=phase.page_size)
+        except DomainError as error:
+            return f"{type(error).__name__}: {error}"
+        return None
 
-    path = "/healthz" if phase.kind == "trivial-http" else "/store/search"
+    try:
+        yield search
+    finally:
+        await engine.dispose()
+
+
+@asynccontextmanager
+async def _raw_http(phase: Phase) -> AsyncIterator[Request]:
+    async with raw_client(phase.target, phase.clients) as client:
+        requests = {}
+        for query in phase.queries:
+            path, params = _target(phase, query)
+            requests[query] = client.request(path + (f"?{urlencode(params)}" if params else ""))
+
+        async def get(query: str) -> str | None:
+            try:
+                status = await client.get(requests[query])
+            except (OSError, RawHTTPError) as error:
+                return f"{type(error).__name__}: {error}"
+            return None if status == 200 else f"HTTP {status}"
+
+        yield get
+
+
+@asynccontextmanager
+async def _httpx(phase: Phase) -> AsyncIterator[Request]:
     limits = httpx.Limits(max_connections=phase.clients, max_keepalive_connections=phase.clients)
     async with httpx.AsyncClient(
         base_url=phase.target, limits=limits, timeout=60.0, trust_env=False
     ) as client:
 
         async def get(query: str) -> str | None:
-            params = (
-                None if phase.kind == "trivial-http" else {"q": query, "pageSize": phase.page_size}
-            )
+            path, params = _target(phase, query)
             try:
                 response = await client.get(path, params=params)
             except httpx.TransportError as error:
@@ -174,6 +212,7 @@ def summarize(kind: str, samples: Samples, cpu: CpuShares) -> Stats:
         server_cpu=cpu.server,
         postgres_cpu=cpu.postgres,
         machine_cpu=cpu.machine,
+        other_cpu=cpu.other,
     )
 
 
@@ -189,15 +228,17 @@ class CpuShares:
     server: float | None
     postgres: float | None
     machine: float | None
+    other: float | None
 
 
-def _process_ticks(pid: int | str) -> int | None:
+def _process_ticks(pid: int | str, *, reaped_children: bool = False) -> int | None:
     try:
         stat = (_PROC / str(pid) / "stat").read_text()
     except OSError:
         return None
     fields = stat.rsplit(")", 1)[1].split()  # after "pid (comm)": state is fields[0]
-    return int(fields[11]) + int(fields[12])  # utime + stime
+    ticks = int(fields[11]) + int(fields[12])  # utime + stime
+    return ticks + int(fields[13]) + int(fields[14]) if reaped_children else ticks
 
 
 def _postgres_ticks() -> int | None:
@@ -212,7 +253,9 @@ def _postgres_ticks() -> int | None:
                 continue
         except OSError:
             continue
-        total += _process_ticks(entry.name) or 0
+        # A backend that exits hands its CPU time to the postmaster's reaped-children counters,
+        # so the sum stays whole while connections come and go.
+        total += _process_ticks(entry.name, reaped_children=True) or 0
     return total
 
 
@@ -250,12 +293,14 @@ class CpuMeter:
         if self.machine is not None and (now := _machine_ticks()) is not None:
             total = now[1] - self.machine[1]
             machine = (now[0] - self.machine[0]) / total * 100 if total else None
-        return CpuShares(
-            client=(time.process_time() - self.client) / wall * 100,
-            server=share(self.server, _process_ticks(self.server_pid) if self.server_pid else None),
-            postgres=share(self.postgres, _postgres_ticks()),
-            machine=machine,
-        )
+        client = (time.process_time() - self.client) / wall * 100
+        server = share(self.server, _process_ticks(self.server_pid) if self.server_pid else None)
+        postgres = share(self.postgres, _postgres_ticks())
+        other = None
+        if machine is not None:
+            ours = client + (server or 0.0) + (postgres or 0.0)
+            other = max(0.0, machine * (os.cpu_count() or 1) - ours)
+        return CpuShares(client, server, postgres, machine, other)
 
 
 # --- one phase in its own process -------------------------------------------------------------
