@@ -7,11 +7,13 @@ from typing import Any
 
 import httpx
 from sqlalchemy import text
+from temporalio.worker import Replayer
 
 from core.db import transaction
 from services import billing
 from tests.api.conftest import Shop
 from tests.api.test_order_contract import in_stock, place
+from workers.bootstrap import WORKFLOWS
 
 
 async def fund(shop: Shop, roubles: int) -> None:
@@ -53,6 +55,13 @@ async def start(shop: Shop, product_id: int, quantity: int = 1) -> dict[str, Any
     return body
 
 
+async def pick_up(shop: Shop, oid: str) -> httpx.Response:
+    """Choose the first pickup point for the order's checkout."""
+    points = (await shop.http.get("/delivery/points")).json()["pickupPoints"]
+    body = {"kind": "PICKUP", "pickupPointId": points[0]["id"]}
+    return await shop.http.post(f"/checkout/{oid}/delivery", json=body)
+
+
 async def post(
     http: httpx.AsyncClient, url: str, body: dict[str, Any] | None = None
 ) -> httpx.Response:
@@ -68,12 +77,7 @@ async def test_pickup_checkout_paid_from_the_wallet(seeded: Shop) -> None:
     assert await stock_of(seeded, product["id"]) == (before[0], before[1] + 2), "held, not sold"
 
     oid = started["id"]
-    points = (await seeded.http.get("/delivery/points")).json()["pickupPoints"]
-    chosen = await post(
-        seeded.http,
-        f"/checkout/{oid}/delivery",
-        {"kind": "PICKUP", "pickupPointId": points[0]["id"]},
-    )
+    chosen = await pick_up(seeded, oid)
     assert chosen.status_code == 200, chosen.text
     assert chosen.json()["deliveryConfirmed"] is True
     paid = await post(seeded.http, f"/checkout/{oid}/pay", {"method": "WALLET"})
@@ -120,12 +124,7 @@ async def test_courier_needs_the_cost_confirmed_before_paying(seeded: Shop) -> N
 async def test_insufficient_wallet_then_retry_in_the_same_run(seeded: Shop) -> None:
     (product,) = await in_stock(seeded.http, count=1)
     oid = (await start(seeded, product["id"]))["id"]
-    points = (await seeded.http.get("/delivery/points")).json()["pickupPoints"]
-    await post(
-        seeded.http,
-        f"/checkout/{oid}/delivery",
-        {"kind": "PICKUP", "pickupPointId": points[0]["id"]},
-    )
+    await pick_up(seeded, oid)
 
     declined = (await post(seeded.http, f"/checkout/{oid}/pay", {"method": "WALLET"})).json()
     assert declined["step"] == "CHOOSING_DELIVERY"
@@ -162,3 +161,20 @@ async def test_someone_elses_checkout_is_404(seeded: Shop) -> None:
     assert (
         await post(seeded.http, f"/checkout/{oid}/pay", {"method": "WALLET"})
     ).status_code == 404
+
+
+async def test_histories_replay_on_the_current_code(seeded: Shop) -> None:
+    """Each run's history replays deterministically on the workflow code as it is now: a change
+    that would break running checkouts fails here (see docs/operations.md, evolving workflows)."""
+    (product,) = await in_stock(seeded.http, count=1)
+    await fund(seeded, 100_000)
+    oid = (await start(seeded, product["id"]))["id"]
+    await pick_up(seeded, oid)
+    await post(seeded.http, f"/checkout/{oid}/pay", {"method": "WALLET"})
+    client = seeded.env.client
+    await client.get_workflow_handle(f"checkout-{oid}").result()
+
+    replayer = Replayer(workflows=list(WORKFLOWS))
+    for workflow_id in (f"checkout-{oid}", f"payment-order-{oid}-1"):
+        history = await client.get_workflow_handle(workflow_id).fetch_history()
+        await replayer.replay_workflow(history)
