@@ -8,6 +8,7 @@ import logging
 import os
 import sys
 
+from core.errors import DomainError
 from core.settings import Settings
 
 
@@ -74,6 +75,37 @@ def _seed(settings: Settings, products: int | None) -> int:
     return 0
 
 
+def _credit(settings: Settings, username: str, roubles: str) -> int:
+    """Development only: put money into a wallet through billing (logged like any credit)."""
+    import uuid
+
+    from core.db import create_engine, create_session_factory, transaction
+    from core.money import to_kopecks
+    from services import billing
+
+    if settings.environment == "production":
+        raise SystemExit("shopflow credit is a development tool; refused in production")
+
+    async def credit() -> int:
+        engine = create_engine(settings.database_url)
+        try:
+            async with transaction(create_session_factory(engine)) as session:
+                entry = await billing.credit_wallet(
+                    session=session,
+                    username=username,
+                    amount_kopecks=to_kopecks(roubles),
+                    idempotency_key=f"dev-credit-{uuid.uuid4()}",
+                    reference="dev:shopflow credit",
+                )
+                return entry.balance_after_kopecks
+        finally:
+            await engine.dispose()
+
+    balance = asyncio.run(credit())
+    logging.getLogger("shopflow.credit").info("%s: balance %.2f ₽", username, balance / 100)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="shopflow", description="Shopflow online store")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -84,6 +116,9 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("migrate", help="bring the database schema up to date")
     seed = commands.add_parser("seed", help="load the sample catalogue into an empty database")
     seed.add_argument("--products", type=int, help="generate this many products (benchmarks)")
+    credit = commands.add_parser("credit", help="development: put roubles into a wallet")
+    credit.add_argument("username")
+    credit.add_argument("roubles")
     args = parser.parse_args(argv)
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
@@ -94,6 +129,11 @@ def main(argv: list[str] | None = None) -> int:
         return _api(settings)
     if args.command == "worker":
         return _worker(settings, args.queue)
+    if args.command == "credit":
+        try:
+            return _credit(settings, args.username, args.roubles)
+        except (DomainError, ValueError) as exc:
+            raise SystemExit(f"shopflow credit: {exc}") from None
     if args.command == "seed":
         return _seed(settings, args.products)
     return _migrate(settings)
