@@ -14,6 +14,7 @@ from services import billing
 from tests.api.conftest import Shop
 from tests.api.test_order_contract import in_stock, place
 from workers.bootstrap import WORKFLOWS
+from workflows.policies import CUSTOMER_ID, FLOW_STATUS, ORDER_ID, PAYMENT_METHOD
 
 
 async def fund(shop: Shop, roubles: int) -> None:
@@ -90,6 +91,12 @@ async def test_pickup_checkout_paid_from_the_wallet(seeded: Shop) -> None:
     assert await balance(seeded) == 100_000 - round(product["price"] * 2, 2)
     await seeded.env.client.get_workflow_handle(f"checkout-{oid}").result()  # mails come last
     subjects = [m.subject for m in seeded.mailer.sent]
+    described = await seeded.env.client.get_workflow_handle(f"checkout-{oid}").describe()
+    attributes = described.typed_search_attributes
+    assert attributes.get(ORDER_ID) == oid, "an operator finds the run by order"
+    assert attributes.get(CUSTOMER_ID) == (await seeded.http.get("/auth/auth")).json()["username"]
+    assert attributes.get(FLOW_STATUS) == "PAID"
+    assert attributes.get(PAYMENT_METHOD) == "WALLET"
     assert any("Оплата заказа" in s and "успешно" in s for s in subjects)
     assert any("оплачен" in s for s in subjects)
 
