@@ -56,3 +56,8 @@ clean:
 .PHONY: bench-search
 bench-search: $(RUNTIME_STAMP)
 	$(BIN)/python -m bench.search $(BENCH_ARGS)
+
+## bench-checkout: the real checkout under load vs its bare Temporal skeleton; prints ratios (BENCH_ARGS=...)
+.PHONY: bench-checkout
+bench-checkout: $(RUNTIME_STAMP)
+	$(BIN)/python -m bench.checkout $(BENCH_ARGS)

@@ -1,22 +1,28 @@
 """The one load loop behind every number of the search benchmark.
 
-`measure` runs `clients` concurrent loops for a fixed time; each calls one request function over a
-fixed query list and times every call. `run_phase` wraps it with a warm-up, CPU accounting and the
-request function of one kind: the trivial HTTP endpoint, search over HTTP, or search straight
-against the database. `python -m bench.load` runs one phase in a process of its own (a JSON `Phase`
-on stdin, JSON `Stats` on stdout), so the load generator does not share an interpreter with the
-orchestrating code.
+`measure` runs `clients` concurrent loops for a fixed time; each draws its next query from the
+workload (its own seeded generator, Zipf-weighted: bench/workload.py), calls one request function
+and times every call. `run_phase` wraps it with a warm-up, CPU accounting and the request function
+of one kind: the trivial HTTP endpoint, search over HTTP (an API server with or without its page
+cache), or search straight against the database. For the cached kind it also replays the
+requests through the cache to estimate its hit rate (client-side: the server does not count).
+`python -m bench.load` runs one phase in a process of its own (a JSON `Phase` on stdin, JSON
+`Stats` on stdout), so the load generator does not share an interpreter with the orchestrating
+code.
 """
 
 from __future__ import annotations
 
 import asyncio
+import bisect
+import itertools
 import json
 import math
 import os
+import random
 import sys
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from contextlib import asynccontextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -26,15 +32,18 @@ from urllib.parse import urlencode
 import httpx
 
 from bench.rawhttp import RawHTTPError, raw_client
+from bench.workload import CacheEstimate, cache_key, estimate_cache
 from core.db import create_engine
 from core.errors import DomainError
 from services import store
 
 ROOT = Path(__file__).resolve().parent.parent
-Kind = Literal["trivial-http", "search-http", "search-inprocess"]
+Kind = Literal["trivial-http", "search-http-cache", "search-http-nocache", "search-inprocess"]
 HttpClient = Literal["raw", "httpx"]
-# One request for one query: None when it succeeded, else what went wrong (counted and reported).
-Request = Callable[[str], Awaitable[str | None]]
+# One request for the query of this index: None when it succeeded, else what went wrong.
+Request = Callable[[int], Awaitable[str | None]]
+# (sent, answered or None when it failed, query index) of every request, for the cache replay.
+Event = tuple[float, float | None, int]
 T = TypeVar("T")
 
 
@@ -43,12 +52,17 @@ class Phase:
     kind: Kind
     target: str  # the API's base URL, or the database URL for search-inprocess
     queries: tuple[str, ...]
+    weights: tuple[float, ...]  # each query's share of the requests
+    seed: int  # client n draws from random.Random(f"{seed}:{n}"): the same sequence every run
     clients: int
     seconds: float
     warmup: float
     page_size: int = 20
     server_pid: int | None = None  # whose CPU time to account, when an API server takes the load
     http_client: HttpClient = "raw"
+    # The server's page cache, to replay client-side (search-http-cache): TTL and size.
+    cache_seconds: float = 0.0
+    cache_entries: int = 0
 
 
 @dataclass(frozen=True)
@@ -70,6 +84,12 @@ class Stats:
     postgres_cpu: float | None
     machine_cpu: float | None
     other_cpu: float | None  # what the rest of the machine used meanwhile (not ours)
+    cache: CacheEstimate | None = None  # the page cache replayed client-side, when it is on
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Stats:
+        cache = data.pop("cache", None)
+        return cls(**data, cache=None if cache is None else CacheEstimate(**cache))
 
 
 @dataclass
@@ -80,24 +100,46 @@ class Samples:
     seconds: float = 0.0
 
 
+class Draws:
+    """Each client's own seeded generator of query indexes, Zipf-weighted by the workload."""
+
+    def __init__(self, weights: tuple[float, ...], seed: int, clients: int) -> None:
+        self.cumulative = list(itertools.accumulate(weights))
+        self.total = self.cumulative[-1]
+        self.last = len(self.cumulative) - 1
+        self.generators = [random.Random(f"{seed}:{n}") for n in range(clients)]
+
+    def next(self, client: int) -> int:
+        point = self.generators[client].random() * self.total
+        return min(bisect.bisect_right(self.cumulative, point), self.last)
+
+
 async def measure(
-    request: Request, queries: Sequence[str], *, clients: int, seconds: float
+    request: Request,
+    draws: Draws,
+    *,
+    clients: int,
+    seconds: float,
+    events: list[Event] | None = None,
 ) -> Samples:
-    """`clients` loops calling `request` over `queries` until `seconds` pass; every call timed."""
+    """`clients` loops calling `request` with drawn queries until `seconds` pass; every call timed
+    (and, with `events`, recorded for the cache replay)."""
     samples = Samples()
     clock = time.perf_counter
     deadline = clock() + seconds
 
-    async def client(position: int) -> None:
-        # Each client starts at its own place in the list, so every query is in flight at once.
+    async def client(n: int) -> None:
         while (began := clock()) < deadline:
-            failure = await request(queries[position % len(queries)])
-            position += 1
+            index = draws.next(n)
+            failure = await request(index)
+            answered = clock()
             if failure is None:
-                samples.latencies.append(clock() - began)
+                samples.latencies.append(answered - began)
             else:
                 samples.failures += 1
                 samples.first_failure = samples.first_failure or failure
+            if events is not None:
+                events.append((began, answered if failure is None else None, index))
 
     started = clock()
     await asyncio.gather(*(client(n) for n in range(clients)))
@@ -127,10 +169,10 @@ def _target(phase: Phase, query: str) -> tuple[str, dict[str, str | int] | None]
 async def _in_process(phase: Phase) -> AsyncIterator[Request]:
     engine = create_engine(phase.target)
 
-    async def search(query: str) -> str | None:
+    async def search(index: int) -> str | None:
         try:
             async with engine.connect() as conn:
-                await store.search(conn=conn, query=query, page_size=phase.page_size)
+                await store.search(conn=conn, query=phase.queries[index], page_size=phase.page_size)
         except DomainError as error:
             return f"{type(error).__name__}: {error}"
         return None
@@ -144,14 +186,14 @@ async def _in_process(phase: Phase) -> AsyncIterator[Request]:
 @asynccontextmanager
 async def _raw_http(phase: Phase) -> AsyncIterator[Request]:
     async with raw_client(phase.target, phase.clients) as client:
-        requests = {}
+        requests = []
         for query in phase.queries:
             path, params = _target(phase, query)
-            requests[query] = client.request(path + (f"?{urlencode(params)}" if params else ""))
+            requests.append(client.request(path + (f"?{urlencode(params)}" if params else "")))
 
-        async def get(query: str) -> str | None:
+        async def get(index: int) -> str | None:
             try:
-                status = await client.get(requests[query])
+                status = await client.get(requests[index])
             except (OSError, RawHTTPError) as error:
                 return f"{type(error).__name__}: {error}"
             return None if status == 200 else f"HTTP {status}"
@@ -166,8 +208,8 @@ async def _httpx(phase: Phase) -> AsyncIterator[Request]:
         base_url=phase.target, limits=limits, timeout=60.0, trust_env=False
     ) as client:
 
-        async def get(query: str) -> str | None:
-            path, params = _target(phase, query)
+        async def get(index: int) -> str | None:
+            path, params = _target(phase, phase.queries[index])
             try:
                 response = await client.get(path, params=params)
             except httpx.TransportError as error:
@@ -179,16 +221,34 @@ async def _httpx(phase: Phase) -> AsyncIterator[Request]:
 
 async def run_phase(phase: Phase) -> Stats:
     """Warm up, then measure one kind of request; CPU is accounted over the measured window."""
+    replay = phase.kind == "search-http-cache" and phase.cache_seconds > 0
+    events: list[Event] | None = [] if replay else None
+    draws = Draws(phase.weights, phase.seed, phase.clients)
     async with requester(phase) as request:
-        options: dict[str, Any] = {"queries": phase.queries, "clients": phase.clients}
-        await measure(request, seconds=phase.warmup, **options)
+        options: dict[str, Any] = {"clients": phase.clients, "events": events}
+        # One generator per client across warm-up and measurement: the measured window goes on
+        # with new draws instead of repeating what the warm-up just put in the cache.
+        await measure(request, draws, seconds=phase.warmup, **options)
         meter = CpuMeter(phase.server_pid)
-        samples = await measure(request, seconds=phase.seconds, **options)
+        measured_from = time.perf_counter()
+        samples = await measure(request, draws, seconds=phase.seconds, **options)
         cpu = meter.read()
-    return summarize(phase.kind, samples, cpu)
+    cache = None
+    if events is not None:
+        keys = [cache_key(query, 1, phase.page_size) for query in phase.queries]
+        cache = estimate_cache(
+            events,
+            keys,
+            ttl=phase.cache_seconds,
+            max_entries=phase.cache_entries,
+            measured_from=measured_from,
+        )
+    return summarize(phase.kind, samples, cpu, cache)
 
 
-def summarize(kind: str, samples: Samples, cpu: CpuShares) -> Stats:
+def summarize(
+    kind: str, samples: Samples, cpu: CpuShares, cache: CacheEstimate | None = None
+) -> Stats:
     ordered = sorted(samples.latencies)
 
     def percentile(share: float) -> float:
@@ -213,6 +273,7 @@ def summarize(kind: str, samples: Samples, cpu: CpuShares) -> Stats:
         postgres_cpu=cpu.postgres,
         machine_cpu=cpu.machine,
         other_cpu=cpu.other,
+        cache=cache,
     )
 
 
@@ -337,12 +398,12 @@ async def run_phase_in_subprocess(phase: Phase) -> Stats:
             await process.wait()
     if process.returncode != 0:
         raise RuntimeError(f"load generator for {phase.kind} exited with {process.returncode}")
-    return Stats(**json.loads(out))
+    return Stats.from_json(json.loads(out))
 
 
 def main() -> None:
     spec = json.load(sys.stdin)
-    phase = Phase(**(spec | {"queries": tuple(spec["queries"])}))
+    phase = Phase(**(spec | {key: tuple(spec[key]) for key in ("queries", "weights")}))
     stats = run_loop(run_phase(phase))
     json.dump(asdict(stats), sys.stdout)
 

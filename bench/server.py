@@ -32,9 +32,14 @@ def free_port() -> int:
 
 @asynccontextmanager
 async def api_server(
-    database_url: str, *, log_path: Path, ready_timeout: float = 60.0
+    database_url: str,
+    *,
+    log_path: Path,
+    settings: dict[str, str] | None = None,
+    ready_timeout: float = 60.0,
 ) -> AsyncIterator[Server]:
-    """Start the API on a free local port, wait for /healthz, and stop it (SIGINT, then kill)."""
+    """Start the API on a free local port, wait for /healthz, and stop it (SIGINT, then kill).
+    `settings` are more SHOP_* variables for it, e.g. {"SHOP_SEARCH_CACHE_SECONDS": "0"}."""
     port = free_port()
     env = {key: value for key, value in os.environ.items() if not key.startswith("SHOP_")}
     env |= {
@@ -46,6 +51,7 @@ async def api_server(
         # A log line per request would be measured as part of the server's work.
         "SHOP_ACCESS_LOG": "false",
     }
+    env |= settings or {}
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with log_path.open("wb") as log:
         process = await asyncio.create_subprocess_exec(
