@@ -31,7 +31,8 @@ async def cached_search(request: Request, query: str, page: int, size: int) -> S
     cache: TTLCache[SearchPage] | None = request.app.state.search_cache
     key = (normalize(" ".join(query.split())), page, size)
     if cache is not None and (hit := cache.get(key)) is not None:
-        return hit
+        # The key folds case and spaces; the answer echoes the query as this shopper typed it.
+        return hit if hit.query == query else hit.model_copy(update={"query": query})
     async with request.app.state.engine.connect() as conn:  # only on a miss
         result = await store.search(conn=conn, query=query, page=page, page_size=size)
     if cache is not None:

@@ -156,3 +156,10 @@ async def test_variants_statuses(seeded: Shop) -> None:
     assert (
         await seeded.http.get("/delivery/variants", params={"address": "Москва"})
     ).status_code == 401
+
+
+async def test_a_cached_page_echoes_the_query_as_typed(seeded: Shop) -> None:
+    first = (await seeded.http.get("/store/search", params={"q": "чайник"})).json()
+    second = (await seeded.http.get("/store/search", params={"q": "  ЧАЙНИК "})).json()
+    assert second["query"] == "  ЧАЙНИК "
+    assert second["items"] == first["items"]
