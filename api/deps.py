@@ -20,19 +20,19 @@ from services import auth
 SESSION_COOKIE = "sessionId"
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
 
-def get_session_factory(request: Request) -> SessionFactory:
+async def get_session_factory(request: Request) -> SessionFactory:
     factory: SessionFactory = request.app.state.session_factory
     return factory
 
 
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
     """A session per request; committed when the handler returns, rolled back on an error."""
-    async with get_session_factory(request)() as session, session.begin():
+    async with (await get_session_factory(request))() as session, session.begin():
         yield session
 
 
@@ -42,7 +42,7 @@ async def get_connection(request: Request) -> AsyncIterator[AsyncConnection]:
         yield conn
 
 
-def get_couriers(request: Request) -> CourierGateway:
+async def get_couriers(request: Request) -> CourierGateway:
     couriers: CourierGateway = request.app.state.couriers
     return couriers
 
@@ -67,7 +67,7 @@ SessionCookie = Annotated[str | None, Cookie(alias=SESSION_COOKIE)]
 async def get_current_user(request: Request, token: SessionCookie = None) -> User:
     """The shopper behind the session cookie. Its own short transaction: a handler that then
     waits on a workflow must not hold a database connection meanwhile."""
-    async with transaction(get_session_factory(request)) as session:
+    async with transaction(await get_session_factory(request)) as session:
         return await auth.authenticate(session=session, token=token)
 
 
