@@ -1,14 +1,17 @@
-"""Checkout under load: the real store against the bare Temporal skeleton of its flow, measured
-side by side in one run on one Temporal dev server.
+"""Checkout under load: the real store against the bare Temporal skeleton of its flow.
+
+Both are measured side by side in one run on one Temporal dev server.
 
     .venv/bin/python -m bench.checkout [--shoppers 50] [--seconds 20] [--database sqlite|postgres]
 
 A. checkout: shoppers drive the real API over HTTP (place → process → delivery → pay), served by
-   the real worker, database and emulators. B. bare: the same number of loops drive
-   `bench/checkout_workflows.py`'s no-op skeleton (same activities, child, Updates and round trips)
-   with a Temporal client. Prints both, their ratios against the targets, where the time goes (per
-   request, per activity from the histories, CPU per process), and writes
-   var/bench/checkout-*.json. See bench/README.md.
+   the real worker, database and emulators. B. bare: as many loops drive
+   `bench/checkout_workflows.py`'s no-op skeleton (same activities, child, Updates and client round
+   trips) with a Temporal client, workflows and activities on one task queue; "split" is the same
+   skeleton with the real worker's per-domain activity queues (a diagnostic row). Each flow with
+   all loops, then with one alone. Prints the rows, the ratios against the targets and where the
+   time goes (per request, per activity from the histories, CPU per process), and writes
+   var/bench/checkout-<timestamp>.json. See bench/README.md.
 """
 
 from __future__ import annotations
@@ -425,13 +428,20 @@ class HttpSession:
     `bench.rawhttp` sends only GETs and drops the answer; a checkout needs POST/PUT bodies and
     the answers (order id, version, step). Same idea: prebuilt bytes over asyncio streams, so the
     load generator costs a fraction of what the server does.
+
+    uvicorn closes a keep-alive connection idle for 5 s, which a shopper's is between rows (and
+    while a warm-up drains): one idle for longer than `IDLE_SECONDS` is reopened before use, so
+    no request races the server's close.
     """
+
+    IDLE_SECONDS = 2.0
 
     def __init__(self, base_url: str, token: str) -> None:
         parts = urlsplit(base_url)
         self.host, self.port = parts.hostname or HOST, parts.port or 80
         self.cookie = f"sessionId={token}"
         self.streams: tuple[asyncio.StreamReader, asyncio.StreamWriter] | None = None
+        self.used = 0.0  # time.monotonic() of the last answer
 
     async def call(self, method: str, target: str, body: object = None) -> tuple[int, Any]:
         payload = b"" if body is None else json.dumps(body).encode()
@@ -440,6 +450,8 @@ class HttpSession:
             f"Cookie: {self.cookie}\r\nContent-Type: application/json\r\n"
             f"Content-Length: {len(payload)}\r\n\r\n"
         )
+        if self.streams is not None and time.monotonic() - self.used > self.IDLE_SECONDS:
+            await self.close()
         if self.streams is None:
             self.streams = await asyncio.open_connection(self.host, self.port)
         reader, writer = self.streams
@@ -455,6 +467,7 @@ class HttpSession:
             if length is None:
                 raise RawHTTPError("an answer without Content-Length")
             content = await reader.readexactly(length)
+            self.used = time.monotonic()
         except asyncio.IncompleteReadError as error:
             await self.close()
             raise RawHTTPError("connection closed by the server") from error
@@ -803,10 +816,10 @@ def timing_of(checkouts: list[list[Sequence[HistoryEvent]]]) -> Timing:
                     wait, run = _ms(started) - _ms(scheduled), _ms(event) - _ms(started)
                     task_waits.append(wait)
                     task_runs.append(run)
-                    spent["wf task wait"] += wait
-                    spent["wf task run"] += run
+                    spent["workflow task wait"] += wait
+                    spent["workflow task run"] += run
                     count += 1
-        for key in ("activity wait", "activity run", "wf task wait", "wf task run"):
+        for key in ("activity wait", "activity run", "workflow task wait", "workflow task run"):
             sums[key].append(spent[key])
         tasks.append(count)
         events_per.append(sum(len(events) for events in checkout))
@@ -1085,29 +1098,32 @@ def _render_histories(result: Result) -> list[str]:
         "",
         f"median ms from the last {result.opts.sample} checkouts' histories per row: "
         "wait (scheduled → picked up) / run (picked up → completed)",
-        f"{'':26}" + "".join(f"{_column(name):>14}" for name in timings),
+        f"{'':26}" + "".join(f"{_column(name):>15}" for name in timings),
     ]
 
-    def pair(wait: float | None, run: float | None) -> str:
-        return f"{_num(wait, 1)}/{_num(run, 1)}"
+    def pair(wait: float | None, run: float | None, digits: int = 1) -> str:
+        def cell(value: float | None) -> str:
+            return "-" if value is None or math.isnan(value) else f"{value:.{digits}f}"
+
+        return f"{cell(wait)}/{cell(run)}"
 
     for activity in activities:
         cells = [
             pair(t.activity_wait_ms.get(activity), t.activity_run_ms.get(activity))
             for t in timings.values()
         ]
-        lines.append(f"  {activity:24}" + "".join(f"{cell:>14}" for cell in cells))
+        lines.append(f"  {activity:24}" + "".join(f"{cell:>15}" for cell in cells))
     cells = [pair(t.workflow_task_wait_ms, t.workflow_task_run_ms) for t in timings.values()]
-    lines.append(f"  {'one workflow task':24}" + "".join(f"{cell:>14}" for cell in cells))
+    lines.append(f"  {'one workflow task':24}" + "".join(f"{cell:>15}" for cell in cells))
     lines.append("  per checkout (sums):")
-    for kind in ("activity", "wf task"):
+    for kind, label in (("activity", "activities"), ("workflow task", "workflow tasks")):
         cells = [
-            pair(t.per_checkout_ms.get(f"{kind} wait"), t.per_checkout_ms.get(f"{kind} run"))
+            pair(t.per_checkout_ms.get(f"{kind} wait"), t.per_checkout_ms.get(f"{kind} run"), 0)
             for t in timings.values()
         ]
-        lines.append(f"  {'  ' + kind + 's':24}" + "".join(f"{cell:>14}" for cell in cells))
+        lines.append(f"    {label:22}" + "".join(f"{cell:>15}" for cell in cells))
     counts = [f"{_num(t.workflow_tasks)}/{_num(t.events)}" for t in timings.values()]
-    lines.append(f"  {'  wf tasks/events':24}" + "".join(f"{cell:>14}" for cell in counts))
+    lines.append(f"  {'  wf tasks / events':24}" + "".join(f"{cell:>15}" for cell in counts))
     return lines
 
 
