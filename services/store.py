@@ -12,7 +12,6 @@ from dataclasses import dataclass
 
 from sqlalchemy import bindparam, insert, text
 from sqlalchemy.ext.asyncio import AsyncConnection
-from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from core.errors import NotFoundError, ValidationError
@@ -128,11 +127,6 @@ async def index_products(
 
 
 # --- reads ----------------------------------------------------------------------------------
-
-
-async def list_stores(*, session: AsyncSession) -> list[Store]:
-    """Every store, by id."""
-    return list((await session.exec(select(Store).order_by(Store.id))).all())  # type: ignore[arg-type]
 
 
 async def get_product(*, session: AsyncSession, product_id: int) -> Product:
