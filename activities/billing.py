@@ -6,7 +6,14 @@ from temporalio import activity
 
 from activities.errors import domain_errors
 from core.db import SessionFactory, transaction
-from models.payloads import Changed, CustomerInput, EntityRef, MoneyMoved, WalletMoveInput
+from models.payloads import (
+    Changed,
+    CustomerInput,
+    EntityRef,
+    GiftCardMoveInput,
+    MoneyMoved,
+    WalletMoveInput,
+)
 from services import billing
 
 
@@ -55,6 +62,36 @@ class BillingActivities:
                 idempotency_key=data.idempotency_key,
                 reference=data.reference,
                 refund=True,
+            )
+            assert entry.id is not None
+            return MoneyMoved(entry.id, entry.balance_after_kopecks)
+
+    @activity.defn(name="billing.debit_gift_card")
+    @domain_errors
+    async def debit_gift_card(self, data: GiftCardMoveInput) -> MoneyMoved:
+        async with transaction(self._sessions) as session:
+            entry = await billing.debit_gift_card(
+                session=session,
+                username=data.username,
+                gift_card_id=data.gift_card_id,
+                amount_kopecks=data.amount_kopecks,
+                idempotency_key=data.idempotency_key,
+                reference=data.reference,
+            )
+            assert entry.id is not None
+            return MoneyMoved(entry.id, entry.balance_after_kopecks)
+
+    @activity.defn(name="billing.refund_gift_card")
+    @domain_errors
+    async def refund_gift_card(self, data: GiftCardMoveInput) -> MoneyMoved:
+        async with transaction(self._sessions) as session:
+            entry = await billing.refund_gift_card(
+                session=session,
+                username=data.username,
+                gift_card_id=data.gift_card_id,
+                amount_kopecks=data.amount_kopecks,
+                idempotency_key=data.idempotency_key,
+                reference=data.reference,
             )
             assert entry.id is not None
             return MoneyMoved(entry.id, entry.balance_after_kopecks)

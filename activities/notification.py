@@ -62,6 +62,8 @@ class NotificationActivities:
             amount_kopecks=data.amount_kopecks,
             detail=data.detail,
             store_url=self._store_url,
+            method=data.method,
+            masked=data.masked,
         )
         return await self._deliver(data.idempotency_key, data.username, subject, body)
 

@@ -10,7 +10,7 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.couriers import CourierGateway, HttpCourierGateway
-from api import auth, checkout, delivery, order, store
+from api import auth, billing, checkout, delivery, order, payment, store
 from api.errors import install_error_handlers
 from api.temporal import LazyTemporalClient
 from core.cache import TTLCache
@@ -73,6 +73,8 @@ def create_app(
     app.include_router(delivery.router)
     app.include_router(order.router)
     app.include_router(checkout.router)
+    app.include_router(billing.router)
+    app.include_router(payment.router)
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=pages.STATIC_DIR), name="static")
     return app

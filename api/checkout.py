@@ -3,9 +3,10 @@ page talks to that run through these endpoints, each a Workflow Update or Query.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import APIRouter
+from pydantic import Field
 from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.common import (
     SearchAttributePair,
@@ -53,7 +54,16 @@ class CostBody(CamelModel):
 
 
 class PayBody(CamelModel):
-    method: str
+    """«Оплатить». `tokenId`: the gift card, or the remembered bank card (none = «другая
+    карта»). `saveCard`: remember a new card once the bank has it (the bank keeps the number)."""
+
+    method: Literal["WALLET", "BANK_CARD", "SBP", "QR_PAY", "GIFT_CARD"]
+    token_id: int | None = Field(default=None, ge=1)
+    save_card: bool = False
+
+    def request(self) -> PayRequest:
+        method = "SBP" if self.method == "QR_PAY" else self.method  # QR_PAY: the spec's name
+        return PayRequest(method, self.token_id, self.save_card)
 
 
 class DeliveryPublic(CamelModel):
@@ -77,6 +87,7 @@ class CheckoutPublic(CamelModel):
     payment_method: str
     last_error: str
     failure_reason: str
+    payment_url: str
 
 
 def public(state: CheckoutState) -> CheckoutPublic:
@@ -102,6 +113,7 @@ def public(state: CheckoutState) -> CheckoutPublic:
         payment_method=state.payment_method,
         last_error=state.last_error,
         failure_reason=state.failure_reason,
+        payment_url=state.payment_url,
     )
 
 
@@ -117,7 +129,7 @@ def _refusal(exc: WorkflowUpdateFailedError) -> DomainError:
 
 
 async def start_checkout(
-    *, temporal: Client, order_id: str, username: str, version: int, idle_minutes: float
+    *, temporal: Client, settings: Settings, order_id: str, username: str, version: int
 ) -> CheckoutState:
     """Start the order's checkout, or reach the one already running; answers once stock is held."""
     handle: WorkflowHandle[Any, CheckoutState] = await temporal.start_workflow(
@@ -126,7 +138,10 @@ async def start_checkout(
             order_id=order_id,
             username=username,
             version=version,
-            idle_timeout_seconds=int(idle_minutes * 60),
+            idle_timeout_seconds=int(settings.checkout_idle_minutes * 60),
+            public_url=settings.public_url,
+            bank_wait_seconds=int(settings.bank_wait_minutes * 60),
+            bank_poll_seconds=max(1, int(settings.bank_poll_seconds)),
         ),
         id=workflow_id(order_id),
         task_queue=WORKFLOW_QUEUE,
@@ -220,9 +235,16 @@ async def pay(
     sessions: SessionFactoryDep,
     temporal: TemporalDep,
 ) -> CheckoutPublic:
-    """«Оплатить»: answers when the order is paid or the attempt failed (then pay again)."""
-    handle = await _owned_handle(sessions, temporal, user.username, order_id)
-    return public(await _update(handle, "pay", PayRequest(body.method)))
+    """«Оплатить»: answers when the order is paid or the attempt failed (then pay again), or with
+    `paymentUrl` (step AWAITING_BANK) where the shopper finishes paying on the bank's page."""
+    return await pay_order(sessions, temporal, user.username, order_id, body)
+
+
+async def pay_order(
+    sessions: SessionFactory, temporal: Client, username: str, order_id: str, body: PayBody
+) -> CheckoutPublic:
+    handle = await _owned_handle(sessions, temporal, username, order_id)
+    return public(await _update(handle, "pay", body.request()))
 
 
 @router.post("/{order_id}/back", response_model=CheckoutPublic)
@@ -256,10 +278,10 @@ async def process_order(
             raise ConflictError("Корзина пуста")
     result = await start_checkout(
         temporal=temporal,
+        settings=settings,
         order_id=order_id,
         username=username,
         version=view.order.version,
-        idle_minutes=settings.checkout_idle_minutes,
     )
     if result.step == "FAILED":
         raise ConflictError(result.failure_reason or "Оформить заказ не удалось")

@@ -35,6 +35,17 @@ class Settings(BaseSettings):
     mailbox_port: int = 8025
     couriers_port: int = 8200
     couriers_url: str = ""
+    bank_port: int = 8100
+    bank_url: str = ""
+    # Shared with the bank: it signs callbacks with this key (HMAC-SHA256).
+    bank_callback_secret: str = "dev-bank-callback-secret"  # noqa: S105 - dev default
+    bank_wait_minutes: float = Field(default=15.0, gt=0)  # a bank payment not final by then fails
+    bank_poll_seconds: float = Field(default=20.0, gt=0)  # ask the bank when no callback came
+    # Services that call billing's internal contracts (/billing/token/charge|create) send it.
+    service_key: str = "dev-service-key"
+    # Gift card activation codes are HMACs of the issuing request's key with this secret, so
+    # a replayed issue yields the same code and no code is ever stored.
+    gift_card_secret: str = "dev-gift-card-secret"  # noqa: S105 - dev default
 
     access_log: bool = True
     session_ttl_hours: int = Field(default=24 * 14, ge=1)
@@ -54,11 +65,21 @@ class Settings(BaseSettings):
             self.database_url = f"sqlite+aiosqlite:///{self.data_dir / 'shop.db'}"
         if not self.couriers_url:
             self.couriers_url = f"http://{self.host}:{self.couriers_port}"
+        if not self.bank_url:
+            self.bank_url = f"http://{self.host}:{self.bank_port}"
         if not self.public_url:
             self.public_url = f"http://{self.host}:{self.api_port}"
         if self.environment == "production" and not self.cookie_secure:
             raise ValueError(
                 "SHOP_COOKIE_SECURE must be true in production (cookies over HTTPS only)"
+            )
+        if self.environment == "production" and any(
+            value.startswith("dev-")
+            for value in (self.bank_callback_secret, self.service_key, self.gift_card_secret)
+        ):
+            raise ValueError(
+                "production needs its own SHOP_BANK_CALLBACK_SECRET, SHOP_SERVICE_KEY "
+                "and SHOP_GIFT_CARD_SECRET"
             )
         if self.environment == "production" and self.database_url.startswith("sqlite"):
             raise ValueError("production needs PostgreSQL: set SHOP_DATABASE_URL")

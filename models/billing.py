@@ -1,11 +1,12 @@
-"""billing tables: customer wallets (balances in kopecks)."""
+"""billing tables: customer wallets and gift cards (balances in kopecks), and the log of every
+balance change."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import CheckConstraint, Column, Enum
+from sqlalchemy import CheckConstraint, Column, Enum, Index
 from sqlmodel import Field, SQLModel
 
 from core.timeutil import UTCDateTime, utcnow
@@ -29,16 +30,53 @@ class Wallet(SQLModel, table=True):
     )
 
 
+class GiftCard(SQLModel, table=True):
+    """A gift card's balance. Issued unbound («неавторизованная»); activation binds it to the
+    shopper who enters its code. Only the code's SHA-256 is kept: the code itself is mailed to the
+    recipient and never stored."""
+
+    __tablename__ = "billing_gift_card"
+    __table_args__ = (
+        CheckConstraint("balance_kopecks >= 0", name="gift_card_balance_not_negative"),
+        CheckConstraint("initial_kopecks > 0", name="gift_card_initial_positive"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    code_hash: str = Field(max_length=64, unique=True)
+    masked: str = Field(max_length=24)  # "•••• 7F3Q": the code's last four characters
+    initial_kopecks: int
+    balance_kopecks: int
+    recipient_name: str = Field(default="", max_length=80)
+    recipient_email: str = Field(default="", max_length=254)
+    design: str = Field(default="", max_length=20)
+    issue_key: str = Field(max_length=200, unique=True)  # the issuing request's idempotency key
+    owner_username: str | None = Field(default=None, max_length=32, index=True)
+    created_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False)
+    )
+    activated_at: datetime | None = Field(
+        default=None, sa_column=Column(UTCDateTime(), nullable=True)
+    )
+
+
 class BillingTransaction(SQLModel, table=True):
-    """The append-only log of every balance change. The idempotency key makes a replayed
-    operation return the first result instead of moving money again."""
+    """The append-only log of every balance change of a wallet or a gift card (exactly one of the
+    two). The idempotency key makes a replayed operation return the first result instead of moving
+    money again."""
 
     __tablename__ = "billing_transaction"
-    __table_args__ = (CheckConstraint("amount_kopecks > 0", name="transaction_amount_positive"),)
+    __table_args__ = (
+        CheckConstraint("amount_kopecks > 0", name="transaction_amount_positive"),
+        CheckConstraint(
+            "(wallet_id IS NULL) <> (gift_card_id IS NULL)", name="transaction_one_account"
+        ),
+        Index("ix_billing_transaction_gift_card_id", "gift_card_id"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     idempotency_key: str = Field(max_length=200, unique=True)
-    wallet_id: int = Field(foreign_key="billing_wallet.id", index=True)
+    wallet_id: int | None = Field(default=None, foreign_key="billing_wallet.id", index=True)
+    gift_card_id: int | None = Field(default=None, foreign_key="billing_gift_card.id")
     kind: TransactionKind = Field(
         sa_column=Column(Enum(TransactionKind, native_enum=False, length=8), nullable=False)
     )

@@ -87,6 +87,9 @@ class CheckoutInput:
     username: str
     version: int  # the order version the shopper saw when clicking «Оформить заказ»
     idle_timeout_seconds: int = 30 * 60
+    public_url: str = ""  # the store's address, for the bank's return and callback URLs
+    bank_wait_seconds: int = 15 * 60
+    bank_poll_seconds: int = 20
 
 
 @dataclass(frozen=True)
@@ -160,7 +163,22 @@ class CostConfirmation:
 
 @dataclass(frozen=True)
 class PayRequest:
-    method: str  # WALLET now; BANK_CARD, SBP, GIFT_CARD with the payment service
+    """«Оплатить»: WALLET; GIFT_CARD with an activated card's id; BANK_CARD with a saved card's
+    id, or none for «другая карта» (the bank's page, remembered if save_card); SBP."""
+
+    method: str
+    token_id: int | None = None
+    save_card: bool = False
+
+
+@dataclass(frozen=True)
+class BankSetup:
+    """Where the bank sends the buyer back and posts its callbacks, and how long to wait."""
+
+    return_url: str
+    callback_url: str
+    wait_seconds: int = 15 * 60
+    poll_seconds: int = 20
 
 
 @dataclass(frozen=True)
@@ -171,6 +189,9 @@ class PaymentInput:
     username: str
     amount_kopecks: int
     method: str
+    token_id: int | None = None
+    save_card: bool = False
+    bank: BankSetup | None = None
 
 
 @dataclass(frozen=True)
@@ -181,6 +202,111 @@ class PaymentResult:
     transaction_id: int | None = None
     message: str = ""
     error_type: str = ""
+    masked: str = ""  # the card or gift card it was paid with, as shown to the shopper
+    token_id: int | None = None  # the gift card or saved card used
+    bank_payment_id: str = ""  # the bank's id for card and СБП payments (refunds need it)
+
+
+@dataclass(frozen=True)
+class RefundInput:
+    """Give back a payment by the way it came: wallet, gift card or the bank."""
+
+    username: str
+    payment: PaymentResult
+    idempotency_key: str
+    reference: str
+
+
+@dataclass(frozen=True)
+class GiftCardMoveInput:
+    username: str
+    gift_card_id: int
+    amount_kopecks: int
+    idempotency_key: str
+    reference: str
+
+
+@dataclass(frozen=True)
+class BankPaymentInput:
+    """A payment on the bank's page (card form or СБП QR code)."""
+
+    username: str
+    method: str  # CARD or SBP, as the bank names them
+    amount_kopecks: int
+    idempotency_key: str
+    description: str
+    return_url: str
+    callback_url: str
+    save_card: bool = False
+
+
+@dataclass(frozen=True)
+class SavedCardChargeInput:
+    username: str
+    card_id: int
+    amount_kopecks: int
+    idempotency_key: str
+    description: str
+
+
+@dataclass(frozen=True)
+class BankPaymentRef:
+    payment_id: str
+
+
+@dataclass(frozen=True)
+class BankOutcome:
+    """A bank payment as the bank sees it (never a card number: the masked one at most)."""
+
+    payment_id: str
+    status: str  # PENDING, SUCCEEDED, DECLINED, REFUNDED, PARTIALLY_REFUNDED
+    amount_kopecks: int
+    refunded_kopecks: int = 0
+    decline_reason: str = ""
+    masked: str = ""
+    confirmation_url: str = ""
+
+    @property
+    def final(self) -> bool:
+        return self.status != "PENDING"
+
+    @property
+    def paid(self) -> bool:
+        return self.status in ("SUCCEEDED", "PARTIALLY_REFUNDED", "REFUNDED")
+
+
+@dataclass(frozen=True)
+class BankNotice:
+    """The bank's callback (signature checked by the API), signalled to the waiting run."""
+
+    payment_id: str
+    status: str
+    event_id: str
+
+
+@dataclass(frozen=True)
+class SaveCardInput:
+    username: str
+    payment_id: str
+
+
+@dataclass(frozen=True)
+class BankRefundInput:
+    payment_id: str
+    amount_kopecks: int
+    idempotency_key: str
+
+
+@dataclass(frozen=True)
+class LatePaymentInput:
+    """A bank payment its PaymentWorkflow gave up on: refunded if it still succeeds."""
+
+    username: str
+    payment_id: str
+    method: str
+    reference: str  # the order (or gift card, top-up) the payment was for
+    poll_seconds: int
+    watch_seconds: int = 24 * 60 * 60
 
 
 @dataclass(frozen=True)
@@ -219,6 +345,8 @@ class ResultMailInput:
     amount_kopecks: int
     detail: str
     idempotency_key: str
+    method: str = ""  # Format 3's tokenType: WALLET, BANK_CARD, SBP, GIFT_CARD
+    masked: str = ""  # Format 3's maskedTokenId
 
 
 @dataclass
@@ -226,7 +354,9 @@ class CheckoutState:
     """What the checkout page shows; answered by the `state` query and by every Update."""
 
     order_id: str
-    step: str  # HOLDING, CHOOSING_DELIVERY, PAYING, CONFIRMING, PAID, FAILED, EXPIRED, BACK_TO_CART
+    # HOLDING, CHOOSING_DELIVERY, PAYING, AWAITING_BANK, CONFIRMING, PAID, FAILED, EXPIRED,
+    # BACK_TO_CART
+    step: str
     goods_kopecks: int = 0
     delivery: DeliveryChoice | None = None
     delivery_confirmed: bool = False
@@ -234,6 +364,7 @@ class CheckoutState:
     payment_method: str = ""
     last_error: str = ""
     failure_reason: str = ""
+    payment_url: str = ""  # the bank's page while AWAITING_BANK
 
     @property
     def total_kopecks(self) -> int:

@@ -1,15 +1,20 @@
-"""billing: customer wallets."""
+"""billing: customer wallets and gift cards, and the log of every balance change."""
 
 from __future__ import annotations
 
-from sqlalchemy import delete, update
+import hashlib
+import hmac
+import re
+
+from sqlalchemy import delete, or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from core.db import get_or_create
 from core.errors import ConflictError, InsufficientFundsError, NotFoundError, ValidationError
-from models.billing import BillingTransaction, TransactionKind, Wallet
+from core.timeutil import utcnow
+from models.billing import BillingTransaction, GiftCard, TransactionKind, Wallet
 
 
 async def open_wallet(*, session: AsyncSession, username: str) -> Wallet:
@@ -41,38 +46,43 @@ async def _replayed(session: AsyncSession, key: str) -> BillingTransaction | Non
     return found.first()
 
 
+Account = type[Wallet] | type[GiftCard]
+
+
 async def _move(
     session: AsyncSession,
     *,
-    username: str,
+    account: Account,
+    account_id: int,
     kind: TransactionKind,
     amount_kopecks: int,
     idempotency_key: str,
     reference: str,
 ) -> BillingTransaction:
-    """Change a wallet's balance once per key, logging the change; see debit_wallet."""
+    """Change a wallet's or gift card's balance once per key, logging the change; see
+    debit_wallet."""
     if amount_kopecks <= 0:
         raise ValidationError("Сумма должна быть больше нуля")
     replay = await _replayed(session, idempotency_key)
     if replay is not None:
         return replay
-    wallet = await get_wallet(session=session, username=username)
     delta = -amount_kopecks if kind is TransactionKind.DEBIT else amount_kopecks
     # The balance check and the change are one statement: concurrent debits serialize on the
     # row and none can take the balance below zero.
     changed = await session.exec(
-        update(Wallet)
-        .where(col(Wallet.id) == wallet.id, col(Wallet.balance_kopecks) + delta >= 0)
-        .values(balance_kopecks=col(Wallet.balance_kopecks) + delta)
-        .returning(col(Wallet.balance_kopecks))
+        update(account)
+        .where(col(account.id) == account_id, col(account.balance_kopecks) + delta >= 0)
+        .values(balance_kopecks=col(account.balance_kopecks) + delta)
+        .returning(col(account.balance_kopecks))
     )
     balance = changed.scalar_one_or_none()
     if balance is None:
-        raise InsufficientFundsError("Недостаточно средств в кошельке")
-    assert wallet.id is not None
+        where = "в кошельке" if account is Wallet else "на подарочной карте"
+        raise InsufficientFundsError(f"Недостаточно средств {where}")
     entry = BillingTransaction(
         idempotency_key=idempotency_key,
-        wallet_id=wallet.id,
+        wallet_id=account_id if account is Wallet else None,
+        gift_card_id=account_id if account is GiftCard else None,
         kind=kind,
         amount_kopecks=amount_kopecks,
         balance_after_kopecks=balance,
@@ -88,6 +98,12 @@ async def _move(
     return entry
 
 
+async def _wallet_id(session: AsyncSession, username: str) -> int:
+    wallet = await get_wallet(session=session, username=username)
+    assert wallet.id is not None
+    return wallet.id
+
+
 async def debit_wallet(
     *,
     session: AsyncSession,
@@ -100,7 +116,8 @@ async def debit_wallet(
     Replaying the same key returns the first result and moves nothing."""
     return await _move(
         session,
-        username=username,
+        account=Wallet,
+        account_id=await _wallet_id(session, username),
         kind=TransactionKind.DEBIT,
         amount_kopecks=amount_kopecks,
         idempotency_key=idempotency_key,
@@ -120,7 +137,8 @@ async def credit_wallet(
     """Put money into the wallet (a top-up, or a refund of a payment); once per key."""
     return await _move(
         session,
-        username=username,
+        account=Wallet,
+        account_id=await _wallet_id(session, username),
         kind=TransactionKind.REFUND if refund else TransactionKind.CREDIT,
         amount_kopecks=amount_kopecks,
         idempotency_key=idempotency_key,
@@ -128,12 +146,190 @@ async def credit_wallet(
     )
 
 
-async def transactions(*, session: AsyncSession, username: str) -> list[BillingTransaction]:
-    """The wallet's log, oldest first."""
-    wallet = await get_wallet(session=session, username=username)
+# --- gift cards --------------------------------------------------------------------------------
+
+CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford's base 32: no I, L, O, U
+CODE_LENGTH = 16
+MAX_GIFT_CARD_KOPECKS = 100_000_00  # 100 000 ₽
+
+
+def _code_hash(code: str) -> str:
+    return hashlib.sha256(code.encode("ascii")).hexdigest()
+
+
+def normalize_code(text: str) -> str:
+    """The code as issued, from what a shopper typed: case, spaces and dashes do not matter;
+    ValidationError if it cannot be a code."""
+    code = re.sub(r"[\s-]", "", text).upper().translate(str.maketrans("OIL", "011"))
+    if len(code) != CODE_LENGTH or any(ch not in CODE_ALPHABET for ch in code):
+        raise ValidationError(
+            "Код активации — 16 букв и цифр, например ABCD-EFGH-2345-6789",
+            fields={"activationCode": "Неверный формат кода"},
+        )
+    return code
+
+
+def issue_code(issue_key: str, secret: str) -> str:
+    """The activation code of the card issued under `issue_key`: an HMAC, so a replayed issue
+    gives the same code and the code is never stored."""
+    digest = hmac.new(secret.encode("utf-8"), issue_key.encode("utf-8"), hashlib.sha256).digest()
+    number = int.from_bytes(digest[:10], "big")  # 80 bits = 16 base-32 characters
+    return "".join(CODE_ALPHABET[(number >> (5 * i)) & 31] for i in reversed(range(CODE_LENGTH)))
+
+
+def format_code(code: str) -> str:
+    return "-".join(code[i : i + 4] for i in range(0, CODE_LENGTH, 4))
+
+
+async def issue_gift_card(
+    *,
+    session: AsyncSession,
+    amount_kopecks: int,
+    issue_key: str,
+    secret: str,
+    recipient_name: str = "",
+    recipient_email: str = "",
+    design: str = "",
+) -> tuple[GiftCard, str]:
+    """A new unbound gift card and its activation code; replaying `issue_key` returns the same
+    card and code (the balance is not topped up again)."""
+    if not 0 < amount_kopecks <= MAX_GIFT_CARD_KOPECKS:
+        raise ValidationError(
+            "Сумма подарочной карты — от 0,01 до 100 000 ₽", fields={"amount": "Неверная сумма"}
+        )
+    code = issue_code(issue_key, secret)
+    found = await session.exec(select(GiftCard).where(GiftCard.issue_key == issue_key))
+    card = found.first()
+    if card is not None:
+        if card.initial_kopecks != amount_kopecks:
+            raise ConflictError("Ключ идемпотентности уже использован с другой суммой")
+        return card, code
+    card = GiftCard(
+        code_hash=_code_hash(code),
+        masked=f"•••• {code[-4:]}",
+        initial_kopecks=amount_kopecks,
+        balance_kopecks=amount_kopecks,
+        recipient_name=recipient_name,
+        recipient_email=recipient_email,
+        design=design,
+        issue_key=issue_key,
+    )
+    session.add(card)
+    try:
+        await session.flush()
+    except IntegrityError as exc:
+        raise ConflictError("Карта с этим ключом уже выпускается") from exc
+    return card, code
+
+
+async def activate_gift_card(*, session: AsyncSession, username: str, code: str) -> GiftCard:
+    """Bind the card with this code to the shopper (once; again by the same shopper changes
+    nothing). NotFoundError for an unknown code, ConflictError if another shopper has it."""
+    code_hash = _code_hash(normalize_code(code))
+    bound = await session.exec(
+        update(GiftCard)
+        .where(col(GiftCard.code_hash) == code_hash, col(GiftCard.owner_username).is_(None))
+        .values(owner_username=username, activated_at=utcnow())
+    )
+    card = (await session.exec(select(GiftCard).where(GiftCard.code_hash == code_hash))).first()
+    if card is None:
+        raise NotFoundError(
+            "Подарочная карта с таким кодом не найдена",
+            fields={"activationCode": "Проверьте код из письма"},
+        )
+    if not bound.rowcount and card.owner_username != username:
+        raise ConflictError("Эта подарочная карта уже активирована другим клиентом")
+    await session.refresh(card)
+    return card
+
+
+async def gift_cards(*, session: AsyncSession, username: str) -> list[GiftCard]:
+    """The shopper's activated gift cards, oldest first."""
     found = await session.exec(
-        select(BillingTransaction)
-        .where(BillingTransaction.wallet_id == wallet.id)
-        .order_by(col(BillingTransaction.id))
+        select(GiftCard).where(GiftCard.owner_username == username).order_by(col(GiftCard.id))
     )
     return list(found.all())
+
+
+async def get_gift_card(*, session: AsyncSession, username: str, gift_card_id: int) -> GiftCard:
+    """The shopper's activated card; NotFoundError for anyone else's."""
+    card = await session.get(GiftCard, gift_card_id)
+    if card is None or card.owner_username != username:
+        raise NotFoundError("Подарочная карта не найдена")
+    return card
+
+
+async def debit_gift_card(
+    *,
+    session: AsyncSession,
+    username: str,
+    gift_card_id: int,
+    amount_kopecks: int,
+    idempotency_key: str,
+    reference: str,
+) -> BillingTransaction:
+    """Pay from the shopper's activated card if its balance covers it; once per key."""
+    await get_gift_card(session=session, username=username, gift_card_id=gift_card_id)
+    return await _move(
+        session,
+        account=GiftCard,
+        account_id=gift_card_id,
+        kind=TransactionKind.DEBIT,
+        amount_kopecks=amount_kopecks,
+        idempotency_key=idempotency_key,
+        reference=reference,
+    )
+
+
+async def refund_gift_card(
+    *,
+    session: AsyncSession,
+    username: str,
+    gift_card_id: int,
+    amount_kopecks: int,
+    idempotency_key: str,
+    reference: str,
+) -> BillingTransaction:
+    """Give a payment back to the card it came from; once per key."""
+    await get_gift_card(session=session, username=username, gift_card_id=gift_card_id)
+    return await _move(
+        session,
+        account=GiftCard,
+        account_id=gift_card_id,
+        kind=TransactionKind.REFUND,
+        amount_kopecks=amount_kopecks,
+        idempotency_key=idempotency_key,
+        reference=reference,
+    )
+
+
+async def transactions(
+    *, session: AsyncSession, username: str, limit: int = 100
+) -> list[BillingTransaction]:
+    """The newest `limit` entries of the shopper's wallet and activated gift cards, oldest first."""
+    wallet_id = await _wallet_id(session, username)
+    cards = select(GiftCard.id).where(GiftCard.owner_username == username)
+    found = await session.exec(
+        select(BillingTransaction)
+        .where(
+            or_(
+                col(BillingTransaction.wallet_id) == wallet_id,
+                col(BillingTransaction.gift_card_id).in_(cards),
+            )
+        )
+        .order_by(col(BillingTransaction.id).desc())
+        .limit(limit)
+    )
+    return list(reversed(found.all()))
+
+
+async def forget_gift_card(*, session: AsyncSession, username: str, gift_card_id: int) -> None:
+    """Take an empty card off the shopper's list; ConflictError while money is left on it."""
+    card = await get_gift_card(session=session, username=username, gift_card_id=gift_card_id)
+    released = await session.exec(
+        update(GiftCard)
+        .where(col(GiftCard.id) == card.id, col(GiftCard.balance_kopecks) == 0)
+        .values(owner_username=None)
+    )
+    if not released.rowcount:
+        raise ConflictError("На подарочной карте остались деньги: удалить её нельзя")

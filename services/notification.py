@@ -102,16 +102,38 @@ async def mark_sent(*, session: AsyncSession, notification_id: int) -> None:
     session.add(message)
 
 
+METHOD_LABELS = {
+    "WALLET": "кошелёк",
+    "GIFT_CARD": "подарочная карта",
+    "BANK_CARD": "банковская карта",
+    "SBP": "СБП",
+}
+
+
 def result_mail(
-    *, kind: str, order_id: str, success: bool, amount_kopecks: int, detail: str, store_url: str
+    *,
+    kind: str,
+    order_id: str,
+    success: bool,
+    amount_kopecks: int,
+    detail: str,
+    store_url: str,
+    method: str = "",
+    masked: str = "",
 ) -> tuple[str, str]:
-    """Subject and body of a payment result (Format 3) or an order outcome (Format 2)."""
+    """Subject and body of a payment result or a refund of a late bank payment (Format 3), or an
+    order outcome (Format 2)."""
     amount = format_roubles(amount_kopecks)
+    means = " ".join(filter(None, [METHOD_LABELS.get(method, method), masked]))
+    paid_by = f"\nСпособ оплаты: {means}" if means else ""
     if kind == "PAYMENT":
         subject = f"Оплата заказа {order_id[:8]}: " + ("успешно" if success else "не прошла")
         outcome = (
             f"Платёж на {amount} прошёл." if success else f"Платёж на {amount} не прошёл: {detail}"
-        )
+        ) + paid_by
+    elif kind == "REFUND":
+        subject = f"Возврат платежа по заказу {order_id[:8]}"
+        outcome = f"{detail}. Мы вернули {amount}.{paid_by}"
     else:
         subject = f"Заказ {order_id[:8]} " + (
             "оплачен и передан в доставку" if success else "не оформлен"

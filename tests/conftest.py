@@ -213,3 +213,33 @@ def couriers_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         "emulators.couriers", args, f"{url}/healthz", tmp_path_factory.mktemp("couriers")
     ):
         yield url
+
+
+BANK_SECRET = "test-bank-callback-secret"
+
+
+@dataclass(frozen=True)
+class BankEmulator:
+    url: str
+    secret: str
+    log_file: Path
+
+    def admin(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
+        """The emulator's /admin API (callback faults, saved cards for set-up)."""
+        response = httpx.request(method, f"{self.url}/admin/{path}", json=body, timeout=5)
+        response.raise_for_status()
+        return response.json() if response.content else None
+
+
+@pytest.fixture(scope="session")
+def bank_emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BankEmulator]:
+    """The real bank emulator process on a free port, quick to retry its callbacks."""
+    (port,) = free_ports(1)
+    url = f"http://127.0.0.1:{port}"
+    log_dir = tmp_path_factory.mktemp("bank-emulator")
+    args = [
+        *("--host", "127.0.0.1", "--port", str(port), "--callback-secret", BANK_SECRET),
+        *("--callback-retry-ms", "200", "--callback-attempts", "6"),
+    ]
+    with emulator_process("emulators.bank", args, f"{url}/healthz", log_dir):
+        yield BankEmulator(url, BANK_SECRET, log_dir / "bank.log")

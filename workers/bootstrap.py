@@ -17,12 +17,13 @@ from activities.notification import NotificationActivities
 from activities.order import OrderActivities
 from activities.payment import PaymentActivities
 from activities.store import StoreActivities
+from adapters.bank import BankGateway, HttpBankGateway
 from adapters.couriers import CourierGateway, HttpCourierGateway
 from adapters.mailer import Mailer, SmtpMailer
 from core.db import SessionFactory, create_engine, create_session_factory
 from core.settings import Settings
 from workflows.checkout import CheckoutWorkflow
-from workflows.payment import PaymentWorkflow
+from workflows.payment import LateBankPaymentWorkflow, PaymentWorkflow
 from workflows.policies import (
     AUTH_QUEUE,
     BILLING_QUEUE,
@@ -35,7 +36,12 @@ from workflows.policies import (
 )
 from workflows.registration import RegistrationWorkflow
 
-WORKFLOWS: Sequence[type] = (RegistrationWorkflow, CheckoutWorkflow, PaymentWorkflow)
+WORKFLOWS: Sequence[type] = (
+    RegistrationWorkflow,
+    CheckoutWorkflow,
+    PaymentWorkflow,
+    LateBankPaymentWorkflow,
+)
 
 
 @dataclass
@@ -45,6 +51,7 @@ class Dependencies:
     mailer: Mailer
     store_url: str
     couriers: CourierGateway
+    bank: BankGateway
 
 
 def build_dependencies(settings: Settings) -> Dependencies:
@@ -57,6 +64,7 @@ def build_dependencies(settings: Settings) -> Dependencies:
         ),
         store_url=settings.public_url,
         couriers=HttpCourierGateway(settings.couriers_url),
+        bank=HttpBankGateway(settings.bank_url),
     )
 
 
@@ -64,7 +72,7 @@ def activities_by_queue(deps: Dependencies) -> dict[str, list[Any]]:
     """Each domain's activities, keyed by the task queue that serves them."""
     auth = AuthActivities(deps.session_factory)
     billing = BillingActivities(deps.session_factory)
-    payment = PaymentActivities(deps.session_factory)
+    payment = PaymentActivities(deps.session_factory, deps.bank)
     notification = NotificationActivities(deps.session_factory, deps.mailer, deps.store_url)
     order = OrderActivities(deps.session_factory)
     store = StoreActivities(deps.session_factory)
@@ -76,8 +84,18 @@ def activities_by_queue(deps: Dependencies) -> dict[str, list[Any]]:
             billing.close_empty_wallet,
             billing.debit_wallet,
             billing.refund_wallet,
+            billing.debit_gift_card,
+            billing.refund_gift_card,
         ],
-        PAYMENT_QUEUE: [payment.create_profile, payment.delete_profile],
+        PAYMENT_QUEUE: [
+            payment.create_profile,
+            payment.delete_profile,
+            payment.create_bank_payment,
+            payment.charge_saved_card,
+            payment.bank_payment_status,
+            payment.save_card,
+            payment.refund_bank_payment,
+        ],
         NOTIFICATION_QUEUE: [
             notification.create_account,
             notification.delete_account,

@@ -1,5 +1,6 @@
 """`shopflow dev`: the whole store in the foreground — Temporal dev server with its UI, the
-database schema, the mail emulator, the worker and the API with the web front. Ctrl-C stops all."""
+database schema, the mail, courier and bank emulators, the worker and the API with the web front.
+Ctrl-C stops all."""
 
 from __future__ import annotations
 
@@ -137,6 +138,13 @@ def run_dev(settings: Settings) -> int:
              "--port", str(settings.couriers_port)],
         )  # fmt: skip
         wait_for_port(settings.host, settings.couriers_port, 30, couriers)
+        bank = supervisor.start(
+            "bank emulator",
+            [python, "-m", "emulators.bank", "--host", settings.host,
+             "--port", str(settings.bank_port),
+             "--callback-secret", settings.bank_callback_secret],
+        )  # fmt: skip
+        wait_for_port(settings.host, settings.bank_port, 30, bank)
         supervisor.start("worker", [python, "-m", "workers.cli", "worker"])
         api = supervisor.start("api", [python, "-m", "workers.cli", "api"])
         wait_for_port(settings.host, settings.api_port, 60, api)
@@ -146,7 +154,8 @@ def run_dev(settings: Settings) -> int:
             f"  API docs                   {settings.public_url}/docs\n"
             f"  Temporal UI                {settings.temporal_ui_url}\n"
             f"  mailbox (mail emulator)    {settings.mailbox_url}\n"
-            f"  courier companies emulator {settings.couriers_url}\n",
+            f"  courier companies emulator {settings.couriers_url}\n"
+            f"  bank emulator              {settings.bank_url}/admin/callbacks/log\n",
             flush=True,
         )
         return supervisor.watch()

@@ -16,6 +16,7 @@ from temporalio.common import WorkflowIDReusePolicy
 from temporalio.exceptions import ActivityError, ApplicationError
 
 from models.payloads import (
+    BankSetup,
     BeginCheckoutInput,
     CheckoutInput,
     CheckoutState,
@@ -29,11 +30,10 @@ from models.payloads import (
     PaymentInput,
     PaymentResult,
     PayRequest,
+    RefundInput,
     ResultMailInput,
-    WalletMoveInput,
 )
 from workflows.policies import (
-    BILLING_QUEUE,
     COMPENSATION,
     CUSTOMER_ID,
     DB_STEP,
@@ -50,15 +50,15 @@ from workflows.policies import (
 from workflows.saga import Saga
 
 with workflow.unsafe.imports_passed_through():
-    from activities.billing import BillingActivities
     from activities.delivery import DeliveryActivities
     from activities.notification import NotificationActivities
     from activities.order import OrderActivities
     from activities.store import StoreActivities
-    from workflows.payment import PaymentWorkflow
+    from workflows.payment import PaymentWorkflow, refund_payment
 
 PAYMENT_METHODS = {"WALLET", "BANK_CARD", "SBP", "GIFT_CARD"}
 FINAL_STEPS = {"PAID", "FAILED", "EXPIRED", "BACK_TO_CART"}
+ANSWERED_STEPS = FINAL_STEPS | {"CHOOSING_DELIVERY", "AWAITING_BANK"}
 
 
 def _message(exc: BaseException) -> str:
@@ -134,12 +134,11 @@ class CheckoutWorkflow:
 
     @workflow.update
     async def pay(self, request: PayRequest) -> CheckoutState:
-        """«Оплатить»: one payment attempt; answers when the order is paid or the attempt failed."""
+        """«Оплатить»: one payment attempt; answers when the order is paid or the attempt failed,
+        or, for the bank's pages (card form, СБП), with the page's URL (step AWAITING_BANK)."""
         self._pay = request
         self._state.step = "PAYING"
-        await workflow.wait_condition(
-            lambda: self._state.step in FINAL_STEPS | {"CHOOSING_DELIVERY"}
-        )
+        await workflow.wait_condition(lambda: self._state.step in ANSWERED_STEPS)
         return self._state
 
     @pay.validator
@@ -149,6 +148,15 @@ class CheckoutWorkflow:
             raise ApplicationError("Сначала выберите и подтвердите доставку", type="ConflictError")
         if request.method not in PAYMENT_METHODS:
             raise ApplicationError("Неизвестный способ оплаты", type="ValidationError")
+        if request.method == "GIFT_CARD" and request.token_id is None:
+            raise ApplicationError("Выберите подарочную карту", type="ValidationError")
+
+    @workflow.signal
+    def bank_page(self, url: str) -> None:
+        """From the payment run: the buyer should now go to the bank's page."""
+        if self._state.step == "PAYING":
+            self._state.payment_url = url
+            self._state.step = "AWAITING_BANK"
 
     @workflow.update
     async def back_to_cart(self) -> CheckoutState:
@@ -247,6 +255,7 @@ class CheckoutWorkflow:
                 continue  # the shopper did something: the idle timer starts over
             result = await self._attempt(data, snapshot, self._pay)
             self._pay = None
+            self._state.payment_url = ""
             if result.status == "PAID":
                 return result
             self._state.last_error = result.message
@@ -259,6 +268,7 @@ class CheckoutWorkflow:
         self._state.payment_method = request.method
         workflow.upsert_search_attributes([PAYMENT_METHOD.value_set(request.method)])
         attempt = self._state.payment_attempts
+        payment_id = f"payment-order-{data.order_id}-{attempt}"
         return await workflow.execute_child_workflow(
             PaymentWorkflow.run,
             PaymentInput(
@@ -268,8 +278,16 @@ class CheckoutWorkflow:
                 username=data.username,
                 amount_kopecks=self._state.total_kopecks,
                 method=request.method,
+                token_id=request.token_id,
+                save_card=request.save_card,
+                bank=BankSetup(
+                    return_url=f"{data.public_url}/checkout/{data.order_id}/return",
+                    callback_url=f"{data.public_url}/payment/bank/callback?flow={payment_id}",
+                    wait_seconds=data.bank_wait_seconds,
+                    poll_seconds=data.bank_poll_seconds,
+                ),
             ),
-            id=f"payment-order-{data.order_id}-{attempt}",
+            id=payment_id,
             id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
             static_summary=f"Оплата заказа {data.order_id[:8]}, попытка {attempt}",
         )
@@ -284,21 +302,13 @@ class CheckoutWorkflow:
         delivery = self._state.delivery
         assert delivery is not None
         saga = Saga()
-        refund = WalletMoveInput(
+        refund = RefundInput(
             username=data.username,
-            amount_kopecks=payment.amount_kopecks,
+            payment=payment,
             idempotency_key=f"refund-order-{data.order_id}-{self._state.payment_attempts}",
             reference=f"order:{data.order_id}",
         )
-        saga.on_failure(
-            "refund",
-            lambda: workflow.execute_activity_method(
-                BillingActivities.refund_wallet,
-                refund,
-                summary=f"Откат: вернуть {payment.amount_kopecks / 100:.2f} ₽ на кошелёк",
-                **COMPENSATION.options(BILLING_QUEUE),
-            ),
-        )
+        saga.on_failure("refund", lambda: refund_payment(refund))
         try:
             saga.on_failure(
                 "release",

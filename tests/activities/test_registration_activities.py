@@ -11,6 +11,7 @@ from activities.auth import AuthActivities
 from activities.billing import BillingActivities
 from activities.notification import NotificationActivities
 from activities.payment import PaymentActivities
+from adapters.bank import FakeBankGateway
 from adapters.mailer import RecordingMailer, SmtpMailer
 from core.db import SessionFactory, transaction
 from models.billing import Wallet
@@ -63,7 +64,7 @@ async def test_create_user_is_idempotent_and_a_clash_is_non_retryable(
 
 async def test_wallet_and_profile_steps_and_their_undo(sessions: SessionFactory) -> None:
     env = ActivityEnvironment()
-    billing, payment = BillingActivities(sessions), PaymentActivities(sessions)
+    billing, payment = BillingActivities(sessions), PaymentActivities(sessions, FakeBankGateway())
     alice = CustomerInput(username="alice")
 
     wallet = await env.run(billing.open_wallet, alice)

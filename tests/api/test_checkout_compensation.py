@@ -18,6 +18,7 @@ from services import billing
 from tests.api.conftest import Shop, open_shop, seed_and_login
 from tests.api.test_checkout_flow import balance, fund, post, start, stock_of
 from tests.api.test_order_contract import in_stock
+from tests.conftest import BankEmulator
 
 Sabotage = Callable[[dict[str, list[Any]]], None]
 
@@ -59,11 +60,12 @@ async def test_failure_after_payment_returns_stock_and_money(
     sessions: SessionFactory,
     dev_server_env: WorkflowEnvironment,
     couriers_url: str,
+    bank_emulator: BankEmulator,
     step: str,
     when: Callable[[Any], bool],
 ) -> None:
     async with open_shop(
-        sessions, dev_server_env, couriers_url, sabotage=failing(step, when)
+        sessions, dev_server_env, couriers_url, bank_emulator, sabotage=failing(step, when)
     ) as shop:
         await seed_and_login(shop)
         await check_full_undo(shop, step)

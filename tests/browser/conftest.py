@@ -43,6 +43,7 @@ class Store:
 
     base_url: str
     mailbox_url: str
+    bank_url: str
     temporal_address: str
     ui_url: str
     log_path: Path
@@ -97,6 +98,11 @@ def _store_env(data_dir: Path, ports: dict[str, int]) -> dict[str, str]:
             "SHOP_MAILBOX_PORT": str(ports["mailbox"]),
             "SHOP_COURIERS_PORT": str(ports["couriers"]),
             "SHOP_COURIERS_URL": "",
+            "SHOP_BANK_PORT": str(ports["bank"]),
+            "SHOP_BANK_URL": "",
+            # A bank payment left on the bank's page is given up soon, to test the retry.
+            "SHOP_BANK_WAIT_MINUTES": "2",
+            "SHOP_BANK_POLL_SECONDS": "5",
             "PYTHONUNBUFFERED": "1",
         }
     )
@@ -122,7 +128,7 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
     """The whole store, started by the real dev supervisor: `python -m workers.cli dev`."""
     data_dir = tmp_path_factory.mktemp("store")
     log_path = data_dir / "store.log"
-    api, temporal, ui, smtp, mailbox, couriers = free_ports(6)
+    api, temporal, ui, smtp, mailbox, couriers, bank = free_ports(7)
     ports = {
         "api": api,
         "temporal": temporal,
@@ -130,10 +136,12 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
         "smtp": smtp,
         "mailbox": mailbox,
         "couriers": couriers,
+        "bank": bank,
     }
     running = Store(
         base_url=f"http://127.0.0.1:{api}",
         mailbox_url=f"http://127.0.0.1:{mailbox}",
+        bank_url=f"http://127.0.0.1:{bank}",
         temporal_address=f"127.0.0.1:{temporal}",
         ui_url=f"http://127.0.0.1:{ui}",
         log_path=log_path,

@@ -1,0 +1,199 @@
+"""payment contracts (spec section 4, payment): the shopper's payment means, paying an order,
+gift card activation, and the bank's callback.
+
+    GET    /payment/tokens/get                     remembered bank cards and activated gift cards
+    POST   /payment/tokens/add    {tokenType: GIFT_CARD, activationCode}   = /payment/activate
+    DELETE /payment/tokens/delete ?tokenType=BANK_CARD|GIFT_CARD&id=       forget one
+    POST   /payment/pay           {orderId, tokenType, tokenId?, saveCard?}  «Оплатить»
+    POST   /payment/activate      {activationCode}                         bind a gift card
+    POST   /payment/bank/callback ?flow=payment-…   the bank's signed notice (X-Bank-Signature)
+
+A bank card is remembered while paying («Запомнить карту» on «другая карта»): the bank binds it and
+returns a token and a masked number, so `tokens/add` takes gift cards only.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query, Request
+from pydantic import Field
+from temporalio.client import Client
+from temporalio.service import RPCError, RPCStatusCode
+
+from adapters.bank import SIGNATURE_HEADER, parse_callback, verify_callback
+from api.billing import gift_card_public
+from api.checkout import CheckoutPublic, PayBody, pay_order
+from api.deps import CurrentUser, SessionDep, SessionFactoryDep, SettingsDep, TemporalDep
+from core.errors import AuthError, ValidationError
+from models.base import CamelModel, Roubles
+from models.billing import GiftCard
+from models.payloads import BankNotice
+from models.payment import SavedCard
+from services import billing, payment
+
+log = logging.getLogger(__name__)
+router = APIRouter(prefix="/payment", tags=["payment"])
+ERRORS: dict[int | str, dict[str, str]] = {
+    400: {"description": "Invalid request"},
+    401: {"description": "Not authorized"},
+    404: {"description": "Payment means, code or order not found"},
+    409: {"description": "Inappropriate state (e.g. a gift card activated by someone else)"},
+}
+FLOW_ID = re.compile(r"^payment-[a-z]+-[\w-]{1,80}-\d{1,4}$")
+
+
+class TokenPublic(CamelModel):
+    id: int
+    token_type: Literal["BANK_CARD", "GIFT_CARD"]
+    masked_token_id: str
+    description: str
+    balance: Roubles | None = None  # gift cards
+
+
+class TokensPublic(CamelModel):
+    username: str
+    tokens: list[TokenPublic]
+
+
+class ActivateBody(CamelModel):
+    activation_code: str = Field(min_length=1, max_length=40)
+
+
+class AddTokenBody(CamelModel):
+    token_type: Literal["BANK_CARD", "GIFT_CARD"]
+    activation_code: str | None = Field(default=None, max_length=40)
+
+
+class OrderPayBody(PayBody):
+    """The checkout's «Оплатить» body plus the order; `tokenType` is the spec's name for the
+    method (QR_PAY = СБП)."""
+
+    order_id: str = Field(min_length=1, max_length=36)
+    method: Literal["WALLET", "BANK_CARD", "SBP", "QR_PAY", "GIFT_CARD"] = Field(alias="tokenType")
+
+
+class CallbackAccepted(CamelModel):
+    accepted: bool
+    delivered_to: str
+
+
+def card_public(card: SavedCard) -> TokenPublic:
+    assert card.id is not None
+    return TokenPublic(
+        id=card.id,
+        token_type="BANK_CARD",
+        masked_token_id=card.masked,
+        description=f"Банковская карта, действует до {card.expiry}",
+    )
+
+
+def gift_token(card: GiftCard) -> TokenPublic:
+    account = gift_card_public(card)
+    return TokenPublic(
+        id=account.id,
+        token_type="GIFT_CARD",
+        masked_token_id=account.masked_token_id,
+        description=account.description,
+        balance=account.balance,
+    )
+
+
+@router.get("/tokens/get", response_model=TokensPublic, responses=ERRORS)
+async def tokens_get(user: CurrentUser, session: SessionDep) -> TokensPublic:
+    """The shopper's remembered bank cards, then activated gift cards with balances."""
+    cards = await payment.saved_cards(session=session, username=user.username)
+    gifts = await billing.gift_cards(session=session, username=user.username)
+    return TokensPublic(
+        username=user.username, tokens=[*map(card_public, cards), *map(gift_token, gifts)]
+    )
+
+
+@router.post("/activate", response_model=TokenPublic, responses=ERRORS)
+async def activate(body: ActivateBody, user: CurrentUser, session: SessionDep) -> TokenPublic:
+    """«Активировать подарочную карту»: the card with this code becomes the shopper's; answers
+    its balance. Again by the same shopper changes nothing."""
+    card = await billing.activate_gift_card(
+        session=session, username=user.username, code=body.activation_code
+    )
+    return gift_token(card)
+
+
+@router.post("/tokens/add", response_model=TokenPublic, responses=ERRORS)
+async def tokens_add(body: AddTokenBody, user: CurrentUser, session: SessionDep) -> TokenPublic:
+    """Add a payment means: a gift card by its activation code."""
+    if body.token_type == "BANK_CARD":
+        raise ValidationError(
+            "Банковская карта сохраняется при оплате: выберите «другая карта» и отметьте "
+            "«Запомнить карту»",
+            fields={"tokenType": "только GIFT_CARD"},
+        )
+    if not body.activation_code:
+        raise ValidationError(
+            "Введите код активации", fields={"activationCode": "обязательное поле"}
+        )
+    return await activate(ActivateBody(activation_code=body.activation_code), user, session)
+
+
+@router.delete("/tokens/delete", responses=ERRORS)
+async def tokens_delete(
+    token_type: Annotated[Literal["BANK_CARD", "GIFT_CARD"], Query(alias="tokenType")],
+    token_id: Annotated[int, Query(alias="id", ge=1)],
+    user: CurrentUser,
+    session: SessionDep,
+) -> dict[str, bool]:
+    """Forget a remembered card, or an empty gift card (409 while money is left on it)."""
+    if token_type == "BANK_CARD":
+        await payment.delete_saved_card(session=session, username=user.username, card_id=token_id)
+    else:
+        await billing.forget_gift_card(
+            session=session, username=user.username, gift_card_id=token_id
+        )
+    return {"deleted": True}
+
+
+@router.post("/pay", response_model=CheckoutPublic, responses=ERRORS)
+async def pay(
+    body: OrderPayBody, user: CurrentUser, sessions: SessionFactoryDep, temporal: TemporalDep
+) -> CheckoutPublic:
+    """Pay the order being checked out: the same as «Оплатить» on the checkout page."""
+    return await pay_order(sessions, temporal, user.username, body.order_id, body)
+
+
+@router.post("/bank/callback", response_model=CallbackAccepted, responses=ERRORS)
+async def bank_callback(
+    request: Request,
+    settings: SettingsDep,
+    temporal: TemporalDep,
+    flow: Annotated[str, Query(max_length=140)],
+) -> CallbackAccepted:
+    """The bank's notice that a payment changed. Only a correct HMAC of the raw body is taken;
+    it wakes the payment run (which then asks the bank), or, once that run gave up, the run that
+    refunds late payments. Any 2xx tells the bank to stop redelivering."""
+    body = await request.body()
+    if not verify_callback(
+        body, request.headers.get(SIGNATURE_HEADER, ""), settings.bank_callback_secret
+    ):
+        raise AuthError("Неверная подпись уведомления банка")
+    notice = parse_callback(body)
+    if not FLOW_ID.match(flow):
+        raise ValidationError("Неизвестный получатель уведомления", fields={"flow": flow})
+    signal = BankNotice(notice.payment_id, str(notice.status), notice.event_id)
+    for target in (flow, f"bank-late-{notice.payment_id}"):
+        if await _signal(temporal, target, signal):
+            return CallbackAccepted(accepted=True, delivered_to=target)
+    log.info("bank callback %s for %s: no run waits for it", notice.event_id, notice.payment_id)
+    return CallbackAccepted(accepted=True, delivered_to="")
+
+
+async def _signal(temporal: Client, workflow_id: str, notice: BankNotice) -> bool:
+    """Signal the run if it is still running; False if it is closed or never existed."""
+    try:
+        await temporal.get_workflow_handle(workflow_id).signal("bank_callback", notice)
+    except RPCError as exc:
+        if exc.status == RPCStatusCode.NOT_FOUND:
+            return False
+        raise
+    return True
