@@ -28,6 +28,9 @@ polling. Amounts are integer kopecks; errors are `{"errorMessage": ...}` with 40
     DELETE /admin/callbacks            defaults, nothing held, empty log, pending deliveries dropped
     POST /admin/tokens                 {cardNumber, expiry, customerRef} → {token, masked, expiry}:
                                        a card saved in some earlier session (test set-up only)
+    POST /admin/latency                {chargeMs}: answer token charges this much later (the
+                                       charge itself is made at once)
+    GET  /admin/payments?customerRef=  every payment of a customer (test checks)
     GET  /healthz
 
 Test cards (any expiry not in the past, any three-digit CVC): 4111 1111 1111 1111 succeeds,
@@ -130,6 +133,10 @@ class SeedCardIn(CamelModel):
     card_number: str
     expiry: str
     customer_ref: str | None = Field(default=None, max_length=128)
+
+
+class LatencyIn(CamelModel):
+    charge_ms: int = Field(default=0, ge=0, le=60_000)
 
 
 class CallbackSettings(CamelModel):
@@ -302,6 +309,16 @@ class Bank:
     def get(self, payment_id: str) -> dict[str, Any]:
         with self._lock:
             return self._json(self._get(payment_id))
+
+    def of_customer(self, customer_ref: str) -> list[dict[str, Any]]:
+        """Every payment made for this customer (by the merchant's customerRef or a saved card of
+        theirs), oldest first."""
+        with self._lock:
+            return [
+                self._json(payment)
+                for payment in self._payments.values()
+                if payment.customer_ref == customer_ref
+            ]
 
     def view(self, payment_id: str) -> pages.PaymentView | None:
         with self._lock:
@@ -649,11 +666,27 @@ def create_app(
     async def get_payment(payment_id: str) -> dict[str, Any]:
         return bank.get(payment_id)
 
+    latency = LatencyIn()
+
     @app.post("/api/tokens/{token}/charge")
     async def charge(token: str, body: ChargeIn) -> dict[str, Any]:
         payment, event = bank.charge(token, body)
         callbacks.emit(event)
+        # A slow answer after the money moved: the merchant may crash before it hears back.
+        await asyncio.sleep(latency.charge_ms / 1000)
         return payment
+
+    @app.post("/admin/latency")
+    async def set_latency(body: LatencyIn) -> dict[str, int]:
+        nonlocal latency
+        latency = body
+        return {"chargeMs": latency.charge_ms}
+
+    @app.get("/admin/payments")
+    async def customer_payments(
+        customer_ref: Annotated[str, Query(alias="customerRef", min_length=1)],
+    ) -> list[dict[str, Any]]:
+        return bank.of_customer(customer_ref)
 
     @app.post("/api/payments/{payment_id}/refunds")
     async def refund(payment_id: str, body: RefundIn) -> dict[str, Any]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from pydantic import ValidationError
@@ -37,11 +38,24 @@ def test_settings_default_to_a_sqlite_file_under_the_data_dir() -> None:
     assert settings.public_url == "http://127.0.0.1:8000"
 
 
-def test_production_refuses_insecure_cookies_and_sqlite() -> None:
+def test_production_refuses_insecure_cookies_sqlite_and_dev_secrets() -> None:
+    own_secrets: dict[str, Any] = {
+        "bank_callback_secret": "b" * 32,
+        "service_key": "s" * 32,
+        "gift_card_secret": "g" * 32,
+    }
     with pytest.raises(ValidationError, match="COOKIE_SECURE"):
-        Settings(environment="production", database_url="postgres://u@h/db")
+        Settings(environment="production", database_url="postgres://u@h/db", **own_secrets)
     with pytest.raises(ValidationError, match="PostgreSQL"):
-        Settings(environment="production", cookie_secure=True)
+        Settings(environment="production", cookie_secure=True, **own_secrets)
+    with pytest.raises(ValidationError, match="SHOP_SERVICE_KEY"):
+        Settings(environment="production", cookie_secure=True, database_url="postgres://u@h/db")
+    Settings(
+        environment="production",
+        cookie_secure=True,
+        database_url="postgres://u@h/db",
+        **own_secrets,
+    )
 
 
 def test_error_codes_map_back_to_their_classes() -> None:

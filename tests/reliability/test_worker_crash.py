@@ -1,0 +1,153 @@
+"""A worker killed right after the bank took the money, then started again: the retried activity
+reaches the same bank payment (its idempotency key is the attempt's), so the card is charged once.
+
+The payment queue is served by a real `shopflow worker` process; everything else runs in-process
+as in the API tests. The bank emulator answers the charge five seconds after making it, and the
+worker is killed (SIGKILL, by its PID) inside that window.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from temporalio.testing import WorkflowEnvironment
+
+from core.db import SessionFactory, transaction
+from services import payment
+from tests.api.conftest import open_shop, seed_and_login
+from tests.api.test_payment_flows import to_payment
+from tests.conftest import BankEmulator
+from workflows.policies import PAYMENT_QUEUE
+
+CHARGE_ANSWER_DELAY_MS = 5_000
+
+
+@contextmanager
+def worker_process(
+    database_url: str, env: WorkflowEnvironment, bank: BankEmulator, log: Path
+) -> Iterator[subprocess.Popen[bytes]]:
+    """`python -m workers.cli worker --queue shopflow-payment` against the test's services."""
+    environment = {key: value for key, value in os.environ.items() if not key.startswith("SHOP_")}
+    environment.update(
+        SHOP_ENVIRONMENT="test",
+        SHOP_DATABASE_URL=database_url,
+        SHOP_TEMPORAL_ADDRESS=env.client.service_client.config.target_host,
+        SHOP_BANK_URL=bank.url,
+        SHOP_PUBLIC_URL="http://shop.test",
+    )
+    with log.open("ab") as output:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "workers.cli", "worker", "--queue", PAYMENT_QUEUE],
+            env=environment,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        yield process
+    finally:
+        if process.poll() is None:
+            process.send_signal(signal.SIGINT)
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+async def charges(bank: BankEmulator, username: str) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = await asyncio.to_thread(
+        bank.admin, "GET", f"payments?customerRef={username}"
+    )
+    return found
+
+
+async def test_a_worker_killed_after_the_bank_charged_charges_once(
+    sessions: SessionFactory,
+    database_url: str,
+    dev_server_env: WorkflowEnvironment,
+    couriers_url: str,
+    bank_emulator: BankEmulator,
+    tmp_path: Path,
+) -> None:
+    log = tmp_path / "worker.log"
+
+    def served_by_the_process(activities: dict[str, list[Any]]) -> None:
+        del activities[PAYMENT_QUEUE]
+
+    async with open_shop(
+        sessions, dev_server_env, couriers_url, bank_emulator, sabotage=served_by_the_process
+    ) as shop:
+        with worker_process(database_url, dev_server_env, bank_emulator, log) as first:
+            await seed_and_login(shop)  # registration needs the payment queue too
+            me = (await shop.http.get("/auth/auth")).json()["username"]
+            saved_id = await remembered_card(shop.sessions, bank_emulator, me)
+            oid, total = await to_payment(shop)
+            bank_emulator.admin("POST", "latency", {"chargeMs": CHARGE_ANSWER_DELAY_MS})
+            try:
+                paying = asyncio.create_task(
+                    shop.http.post(
+                        f"/checkout/{oid}/pay",
+                        json={"method": "BANK_CARD", "tokenId": saved_id},
+                        timeout=120,
+                    )
+                )
+                await charged(bank_emulator, me)
+                os.kill(first.pid, signal.SIGKILL)  # the bank has charged; no answer was heard
+                first.wait()
+            finally:
+                bank_emulator.admin("POST", "latency", {"chargeMs": 0})
+
+        with worker_process(database_url, dev_server_env, bank_emulator, log):
+            # The activity is retried once its 30 s start-to-close timeout runs out.
+            answer = await asyncio.wait_for(paying, 120)
+
+        assert answer.status_code == 200, answer.text
+        assert answer.json()["step"] == "PAID", answer.json()
+        made = await charges(bank_emulator, me)
+        assert len(made) == 1, f"one charge at the bank, not {len(made)}"
+        assert made[0]["status"] == "SUCCEEDED"
+        assert made[0]["amountKopecks"] == round(total * 100)
+        run = shop.env.client.get_workflow_handle(f"payment-order-{oid}-1")
+        history = await run.fetch_history()
+        attempts = [
+            event.activity_task_started_event_attributes.attempt
+            for event in history.events
+            if event.HasField("activity_task_started_event_attributes")
+        ]
+        assert max(attempts) >= 2, "the charge really was retried after the crash"
+
+
+async def remembered_card(sessions: SessionFactory, bank: BankEmulator, username: str) -> int:
+    """A card the shopper saved earlier: the bank's token in our table."""
+    card = bank.admin(
+        "POST",
+        "tokens",
+        {"cardNumber": "4111111111111111", "expiry": "12/30", "customerRef": username},
+    )
+    async with transaction(sessions) as session:
+        saved = await payment.save_card(
+            session=session,
+            username=username,
+            bank_token=card["token"],
+            masked=card["masked"],
+            expiry=card["expiry"],
+        )
+    assert saved.id is not None
+    return saved.id
+
+
+async def charged(bank: BankEmulator, username: str) -> None:
+    """Until the bank has made the shopper's charge."""
+    for _ in range(1200):
+        if await charges(bank, username):
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError("the bank was never asked to charge")
