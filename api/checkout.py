@@ -247,6 +247,16 @@ async def pay_order(
     return public(await _update(handle, "pay", body.request()))
 
 
+@router.post("/{order_id}/leave-bank-page", response_model=CheckoutPublic)
+async def leave_bank_page(
+    order_id: str, user: CurrentUser, sessions: SessionFactoryDep, temporal: TemporalDep
+) -> CheckoutPublic:
+    """«Выбрать другой способ оплаты» instead of finishing on the bank's page: the attempt fails
+    and the payment choice is back (if the bank still completes it, the money is returned)."""
+    handle = await _owned_handle(sessions, temporal, user.username, order_id)
+    return public(await _update(handle, "leave_bank_page"))
+
+
 @router.post("/{order_id}/back", response_model=CheckoutPublic)
 async def back(
     order_id: str, user: CurrentUser, sessions: SessionFactoryDep, temporal: TemporalDep

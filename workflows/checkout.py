@@ -151,6 +151,24 @@ class CheckoutWorkflow:
         if request.method == "GIFT_CARD" and request.token_id is None:
             raise ApplicationError("Выберите подарочную карту", type="ValidationError")
 
+    @workflow.update
+    async def leave_bank_page(self) -> CheckoutState:
+        """«Выбрать другой способ оплаты» while the bank's page is open: the attempt ends (a
+        payment the bank completes later is refunded) and the payment choice is back."""
+        await workflow.get_external_workflow_handle(self._payment_run_id()).signal("give_up")
+        await workflow.wait_condition(lambda: self._state.step != "AWAITING_BANK")
+        return self._state
+
+    @leave_bank_page.validator
+    def _validate_leave_bank_page(self) -> None:
+        if self._state.step != "AWAITING_BANK":
+            raise ApplicationError(
+                f"Сейчас это недоступно (шаг {self._state.step})", type="ConflictError"
+            )
+
+    def _payment_run_id(self) -> str:
+        return f"payment-order-{self._input.order_id}-{self._state.payment_attempts}"
+
     @workflow.signal
     def bank_page(self, url: str) -> None:
         """From the payment run: the buyer should now go to the bank's page."""
@@ -268,7 +286,7 @@ class CheckoutWorkflow:
         self._state.payment_method = request.method
         workflow.upsert_search_attributes([PAYMENT_METHOD.value_set(request.method)])
         attempt = self._state.payment_attempts
-        payment_id = f"payment-order-{data.order_id}-{attempt}"
+        payment_id = self._payment_run_id()
         return await workflow.execute_child_workflow(
             PaymentWorkflow.run,
             PaymentInput(

@@ -175,6 +175,13 @@ class PaymentWorkflow:
         self._bank_payment_id = ""
         self._page_url = ""
         self._woken = False
+        self._given_up = False
+
+    @workflow.signal
+    def give_up(self) -> None:
+        """The buyer left the bank's page («Выбрать другой способ оплаты»): stop waiting. If the
+        bank still completes the payment, the LateBankPayment run gives the money back."""
+        self._given_up = True
 
     @workflow.signal
     def bank_callback(self, notice: BankNotice) -> None:
@@ -326,6 +333,8 @@ class PaymentWorkflow:
         self._page_url = ""
         if final is None:
             await self._watch_late(data, created.payment_id, bank)
+            if self._given_up:
+                raise Declined("Оплата на странице банка отменена")
             minutes = max(1, bank.wait_seconds // 60)
             raise Declined(f"Банк не подтвердил оплату за {minutes} мин.; попробуйте ещё раз")
         result = self._from_bank(data, final)
@@ -334,17 +343,18 @@ class PaymentWorkflow:
         return result
 
     async def _settled(self, payment_id: str, bank: BankSetup) -> BankOutcome | None:
-        """The bank's final word on the payment, or None if it gave none in time."""
+        """The bank's final word on the payment, or None if it gave none in time or the buyer
+        gave up."""
         deadline = workflow.now() + timedelta(seconds=bank.wait_seconds)
         while True:
             left = (deadline - workflow.now()).total_seconds()
             if left > 0:
-                await woken(lambda: self._woken, min(bank.poll_seconds, left))
+                await woken(lambda: self._woken or self._given_up, min(bank.poll_seconds, left))
             self._woken = False
             current = await bank_status(payment_id)
             if current.final:
                 return current
-            if left <= 0:
+            if left <= 0 or self._given_up:
                 return None
 
     async def _watch_late(self, data: PaymentInput, payment_id: str, bank: BankSetup) -> None:

@@ -15,7 +15,7 @@ from temporalio.testing import WorkflowEnvironment
 from core.db import SessionFactory
 from tests.activities.test_bank import DECLINED_CARD, GOOD_CARD, Page, open_page
 from tests.api.conftest import Shop, open_shop, seed_and_login
-from tests.api.test_checkout_flow import pick_up, post, start
+from tests.api.test_checkout_flow import fund, pick_up, post, start
 from tests.api.test_order_contract import in_stock
 from tests.conftest import BankEmulator
 
@@ -196,3 +196,27 @@ async def test_a_success_after_the_attempt_gave_up_is_refunded(
             "CHOOSING_DELIVERY"
         ), "the order is still waiting for a payment that counts"
         assert any(m.subject.startswith("Возврат платежа") for m in shop.mailer.sent)
+
+
+async def test_leaving_the_bank_page_brings_the_choice_back_and_a_late_payment_is_returned(
+    seeded: Shop, buyer: httpx.AsyncClient
+) -> None:
+    oid, total = await to_payment(seeded)
+    waiting = await pay(seeded, oid, method="SBP")
+    payment_id = waiting["paymentUrl"].rstrip("/").rsplit("/", 1)[1]
+    left = await post(seeded.http, f"/checkout/{oid}/leave-bank-page")
+    assert left.status_code == 200, left.text
+    assert left.json()["step"] == "CHOOSING_DELIVERY"
+    assert left.json()["lastError"] == "Оплата на странице банка отменена"
+    again = await post(seeded.http, f"/checkout/{oid}/leave-bank-page")
+    assert again.status_code == 409, "nothing to leave any more"
+
+    # The bank app still had the payment open and the buyer confirms it there anyway.
+    app = await open_page(buyer, f"{seeded.bank.url}/sbp/{payment_id}/app")
+    await app.submit(buyer, {}, button="Подтвердить")
+    late = seeded.env.client.get_workflow_handle(f"bank-late-{payment_id}", result_type=str)
+    assert await asyncio.wait_for(late.result(), 30) == "REFUNDED"
+    assert bank_payment(seeded.bank, payment_id)["refundedKopecks"] == round(total * 100)
+
+    await fund(seeded, 100_000)
+    assert (await pay(seeded, oid, method="WALLET"))["step"] == "PAID", "the order is still payable"
