@@ -7,9 +7,15 @@ import asyncio
 import logging
 import os
 import sys
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from core.errors import DomainError
 from core.settings import Settings
+
+T = TypeVar("T")
 
 
 def _api(settings: Settings) -> int:
@@ -75,34 +81,70 @@ def _seed(settings: Settings, products: int | None) -> int:
     return 0
 
 
+def _dev_only(settings: Settings, command: str) -> None:
+    if settings.environment == "production":
+        raise SystemExit(f"shopflow {command} is a development tool; refused in production")
+
+
+def _in_transaction(settings: Settings, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+    """Run `work` in one transaction on the configured database."""
+    from core.db import create_engine, create_session_factory, transaction
+
+    async def run() -> T:
+        engine = create_engine(settings.database_url)
+        try:
+            async with transaction(create_session_factory(engine)) as session:
+                return await work(session)
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(run())
+
+
 def _credit(settings: Settings, username: str, roubles: str) -> int:
     """Development only: put money into a wallet through billing (logged like any credit)."""
     import uuid
 
-    from core.db import create_engine, create_session_factory, transaction
     from core.money import to_kopecks
     from services import billing
 
-    if settings.environment == "production":
-        raise SystemExit("shopflow credit is a development tool; refused in production")
+    _dev_only(settings, "credit")
 
-    async def credit() -> int:
-        engine = create_engine(settings.database_url)
-        try:
-            async with transaction(create_session_factory(engine)) as session:
-                entry = await billing.credit_wallet(
-                    session=session,
-                    username=username,
-                    amount_kopecks=to_kopecks(roubles),
-                    idempotency_key=f"dev-credit-{uuid.uuid4()}",
-                    reference="dev:shopflow credit",
-                )
-                return entry.balance_after_kopecks
-        finally:
-            await engine.dispose()
+    async def credit(session: AsyncSession) -> int:
+        entry = await billing.credit_wallet(
+            session=session,
+            username=username,
+            amount_kopecks=to_kopecks(roubles),
+            idempotency_key=f"dev-credit-{uuid.uuid4()}",
+            reference="dev:shopflow credit",
+        )
+        return entry.balance_after_kopecks
 
-    balance = asyncio.run(credit())
+    balance = _in_transaction(settings, credit)
     logging.getLogger("shopflow.credit").info("%s: balance %.2f ₽", username, balance / 100)
+    return 0
+
+
+def _giftcard(settings: Settings, roubles: str) -> int:
+    """Development only: issue an unbound gift card and print its activation code (the purchase
+    flow mails it to the recipient instead)."""
+    import uuid
+
+    from core.money import to_kopecks
+    from services import billing
+
+    _dev_only(settings, "giftcard")
+
+    async def issue(session: AsyncSession) -> str:
+        _, code = await billing.issue_gift_card(
+            session=session,
+            amount_kopecks=to_kopecks(roubles),
+            issue_key=f"dev-giftcard-{uuid.uuid4()}",
+            secret=settings.gift_card_secret,
+        )
+        return billing.format_code(code)
+
+    print(f"Код активации подарочной карты на {roubles} ₽: {_in_transaction(settings, issue)}")
     return 0
 
 
@@ -119,6 +161,10 @@ def main(argv: list[str] | None = None) -> int:
     credit = commands.add_parser("credit", help="development: put roubles into a wallet")
     credit.add_argument("username")
     credit.add_argument("roubles")
+    giftcard = commands.add_parser(
+        "giftcard", help="development: issue a gift card and print its activation code"
+    )
+    giftcard.add_argument("roubles")
     args = parser.parse_args(argv)
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
@@ -129,11 +175,13 @@ def main(argv: list[str] | None = None) -> int:
         return _api(settings)
     if args.command == "worker":
         return _worker(settings, args.queue)
-    if args.command == "credit":
-        try:
+    try:
+        if args.command == "credit":
             return _credit(settings, args.username, args.roubles)
-        except (DomainError, ValueError) as exc:
-            raise SystemExit(f"shopflow credit: {exc}") from None
+        if args.command == "giftcard":
+            return _giftcard(settings, args.roubles)
+    except (DomainError, ValueError) as exc:
+        raise SystemExit(f"shopflow {args.command}: {exc}") from None
     if args.command == "seed":
         return _seed(settings, args.products)
     return _migrate(settings)
