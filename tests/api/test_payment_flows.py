@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 import pytest
 from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Replayer
 
 from core.db import SessionFactory
 from tests.activities.test_bank import DECLINED_CARD, GOOD_CARD, Page, open_page
@@ -18,6 +19,7 @@ from tests.api.conftest import Shop, open_shop, seed_and_login
 from tests.api.test_checkout_flow import fund, pick_up, post, start
 from tests.api.test_order_contract import in_stock
 from tests.conftest import BankEmulator
+from workers.bootstrap import WORKFLOWS
 
 
 async def to_payment(shop: Shop) -> tuple[str, float]:
@@ -58,6 +60,15 @@ async def card_on_bank_page(buyer: httpx.AsyncClient, url: str, number: str) -> 
     return await form.submit(
         buyer, {"cardNumber": number, "expiry": "12/30", "cvc": "123"}, button="Оплатить"
     )
+
+
+async def replay(shop: Shop, *workflow_ids: str) -> None:
+    """The finished runs' histories replay on the current code (signals, queries, children)."""
+    replayer = Replayer(workflows=list(WORKFLOWS))
+    for workflow_id in workflow_ids:
+        handle = shop.env.client.get_workflow_handle(workflow_id)
+        await handle.result()
+        await replayer.replay_workflow(await handle.fetch_history())
 
 
 def bank_payment(bank: BankEmulator, payment_id: str) -> dict[str, Any]:
@@ -157,6 +168,7 @@ async def test_duplicated_and_reordered_callbacks_pay_once(
     await seeded.env.client.get_workflow_handle(f"checkout-{oid}").result()
     payment_mails = [m for m in seeded.mailer.sent if m.subject.startswith("Оплата заказа")]
     assert len(payment_mails) == 1
+    await replay(seeded, f"checkout-{oid}", f"payment-order-{oid}-1")
 
 
 async def test_a_success_after_the_attempt_gave_up_is_refunded(
@@ -220,3 +232,10 @@ async def test_leaving_the_bank_page_brings_the_choice_back_and_a_late_payment_i
 
     await fund(seeded, 100_000)
     assert (await pay(seeded, oid, method="WALLET"))["step"] == "PAID", "the order is still payable"
+    await replay(
+        seeded,
+        f"checkout-{oid}",
+        f"payment-order-{oid}-1",
+        f"payment-order-{oid}-2",
+        f"bank-late-{payment_id}",
+    )
