@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from dataclasses import asdict
+
 from temporalio import activity
 
 from activities.errors import domain_errors
 from core.db import SessionFactory, transaction
+from models.billing import BillingTransaction
 from models.payloads import (
     Changed,
     CustomerInput,
@@ -37,61 +41,35 @@ class BillingActivities:
                 await billing.close_empty_wallet(session=session, username=data.username)
             )
 
+    async def _move(
+        self,
+        move: Callable[..., Awaitable[BillingTransaction]],
+        data: WalletMoveInput | GiftCardMoveInput,
+        **extra: object,
+    ) -> MoneyMoved:
+        """One balance change in its own transaction; `data`'s fields are the service's
+        arguments."""
+        async with transaction(self._sessions) as session:
+            entry = await move(session=session, **asdict(data), **extra)
+            assert entry.id is not None
+            return MoneyMoved(entry.id, entry.balance_after_kopecks)
+
     @activity.defn(name="billing.debit_wallet")
     @domain_errors
     async def debit_wallet(self, data: WalletMoveInput) -> MoneyMoved:
-        async with transaction(self._sessions) as session:
-            entry = await billing.debit_wallet(
-                session=session,
-                username=data.username,
-                amount_kopecks=data.amount_kopecks,
-                idempotency_key=data.idempotency_key,
-                reference=data.reference,
-            )
-            assert entry.id is not None
-            return MoneyMoved(entry.id, entry.balance_after_kopecks)
+        return await self._move(billing.debit_wallet, data)
 
     @activity.defn(name="billing.refund_wallet")
     @domain_errors
     async def refund_wallet(self, data: WalletMoveInput) -> MoneyMoved:
-        async with transaction(self._sessions) as session:
-            entry = await billing.credit_wallet(
-                session=session,
-                username=data.username,
-                amount_kopecks=data.amount_kopecks,
-                idempotency_key=data.idempotency_key,
-                reference=data.reference,
-                refund=True,
-            )
-            assert entry.id is not None
-            return MoneyMoved(entry.id, entry.balance_after_kopecks)
+        return await self._move(billing.credit_wallet, data, refund=True)
 
     @activity.defn(name="billing.debit_gift_card")
     @domain_errors
     async def debit_gift_card(self, data: GiftCardMoveInput) -> MoneyMoved:
-        async with transaction(self._sessions) as session:
-            entry = await billing.debit_gift_card(
-                session=session,
-                username=data.username,
-                gift_card_id=data.gift_card_id,
-                amount_kopecks=data.amount_kopecks,
-                idempotency_key=data.idempotency_key,
-                reference=data.reference,
-            )
-            assert entry.id is not None
-            return MoneyMoved(entry.id, entry.balance_after_kopecks)
+        return await self._move(billing.debit_gift_card, data)
 
     @activity.defn(name="billing.refund_gift_card")
     @domain_errors
     async def refund_gift_card(self, data: GiftCardMoveInput) -> MoneyMoved:
-        async with transaction(self._sessions) as session:
-            entry = await billing.refund_gift_card(
-                session=session,
-                username=data.username,
-                gift_card_id=data.gift_card_id,
-                amount_kopecks=data.amount_kopecks,
-                idempotency_key=data.idempotency_key,
-                reference=data.reference,
-            )
-            assert entry.id is not None
-            return MoneyMoved(entry.id, entry.balance_after_kopecks)
+        return await self._move(billing.debit_gift_card, data, refund=True)

@@ -207,14 +207,14 @@ async def token_charge(body: ChargeBody, session: SessionDep) -> TransactionPubl
             "Подарочную карту нельзя пополнить", fields={"operation": "DEBIT или REFUND"}
         )
     else:
-        move = billing.debit_gift_card if body.operation == "DEBIT" else billing.refund_gift_card
-        entry = await move(
+        entry = await billing.debit_gift_card(
             session=session,
             username=who,
             gift_card_id=body.token_id,
             amount_kopecks=amount,
             idempotency_key=key,
             reference=ref,
+            refund=body.operation == "REFUND",
         )
     return transaction_public(entry)
 

@@ -57,6 +57,9 @@ class GiftCard(SQLModel, table=True):
     activated_at: datetime | None = Field(
         default=None, sa_column=Column(UTCDateTime(), nullable=True)
     )
+    forgotten_at: datetime | None = Field(  # taken off the shopper's list (empty cards only)
+        default=None, sa_column=Column(UTCDateTime(), nullable=True)
+    )
 
 
 class BillingTransaction(SQLModel, table=True):

@@ -65,6 +65,13 @@ async def _move(
         raise ValidationError("Сумма должна быть больше нуля")
     replay = await _replayed(session, idempotency_key)
     if replay is not None:
+        account_of_replay = replay.wallet_id if account is Wallet else replay.gift_card_id
+        if (account_of_replay, replay.kind, replay.amount_kopecks) != (
+            account_id,
+            kind,
+            amount_kopecks,
+        ):
+            raise ConflictError("Ключ идемпотентности уже использован для другой операции")
         return replay
     delta = -amount_kopecks if kind is TransactionKind.DEBIT else amount_kopecks
     # The balance check and the change are one statement: concurrent debits serialize on the
@@ -244,17 +251,26 @@ async def activate_gift_card(*, session: AsyncSession, username: str, code: str)
 
 
 async def gift_cards(*, session: AsyncSession, username: str) -> list[GiftCard]:
-    """The shopper's activated gift cards, oldest first."""
+    """The shopper's activated gift cards still on their list, oldest first."""
     found = await session.exec(
-        select(GiftCard).where(GiftCard.owner_username == username).order_by(col(GiftCard.id))
+        select(GiftCard)
+        .where(GiftCard.owner_username == username, col(GiftCard.forgotten_at).is_(None))
+        .order_by(col(GiftCard.id))
     )
     return list(found.all())
 
 
-async def get_gift_card(*, session: AsyncSession, username: str, gift_card_id: int) -> GiftCard:
-    """The shopper's activated card; NotFoundError for anyone else's."""
+async def get_gift_card(
+    *, session: AsyncSession, username: str, gift_card_id: int, listed: bool = True
+) -> GiftCard:
+    """The shopper's activated card (`listed`: and not taken off the list); NotFoundError for
+    anyone else's."""
     card = await session.get(GiftCard, gift_card_id)
-    if card is None or card.owner_username != username:
+    if (
+        card is None
+        or card.owner_username != username
+        or (listed and card.forgotten_at is not None)
+    ):
         raise NotFoundError("Подарочная карта не найдена")
     return card
 
@@ -267,36 +283,18 @@ async def debit_gift_card(
     amount_kopecks: int,
     idempotency_key: str,
     reference: str,
+    refund: bool = False,
 ) -> BillingTransaction:
-    """Pay from the shopper's activated card if its balance covers it; once per key."""
-    await get_gift_card(session=session, username=username, gift_card_id=gift_card_id)
-    return await _move(
-        session,
-        account=GiftCard,
-        account_id=gift_card_id,
-        kind=TransactionKind.DEBIT,
-        amount_kopecks=amount_kopecks,
-        idempotency_key=idempotency_key,
-        reference=reference,
+    """Pay from the shopper's activated card if its balance covers it, or (`refund`) give a
+    payment back to it — even once the shopper took it off the list; once per key."""
+    await get_gift_card(
+        session=session, username=username, gift_card_id=gift_card_id, listed=not refund
     )
-
-
-async def refund_gift_card(
-    *,
-    session: AsyncSession,
-    username: str,
-    gift_card_id: int,
-    amount_kopecks: int,
-    idempotency_key: str,
-    reference: str,
-) -> BillingTransaction:
-    """Give a payment back to the card it came from; once per key."""
-    await get_gift_card(session=session, username=username, gift_card_id=gift_card_id)
     return await _move(
         session,
         account=GiftCard,
         account_id=gift_card_id,
-        kind=TransactionKind.REFUND,
+        kind=TransactionKind.REFUND if refund else TransactionKind.DEBIT,
         amount_kopecks=amount_kopecks,
         idempotency_key=idempotency_key,
         reference=reference,
@@ -324,12 +322,13 @@ async def transactions(
 
 
 async def forget_gift_card(*, session: AsyncSession, username: str, gift_card_id: int) -> None:
-    """Take an empty card off the shopper's list; ConflictError while money is left on it."""
+    """Take an empty card off the shopper's list (it stays theirs: a refund of a payment made with
+    it still lands on it); ConflictError while money is left on it."""
     card = await get_gift_card(session=session, username=username, gift_card_id=gift_card_id)
     released = await session.exec(
         update(GiftCard)
         .where(col(GiftCard.id) == card.id, col(GiftCard.balance_kopecks) == 0)
-        .values(owner_username=None)
+        .values(forgotten_at=utcnow())
     )
     if not released.rowcount:
         raise ConflictError("На подарочной карте остались деньги: удалить её нельзя")

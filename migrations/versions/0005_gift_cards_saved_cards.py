@@ -36,6 +36,7 @@ def upgrade() -> None:
         sa.Column("owner_username", String(length=32), nullable=True),
         sa.Column("created_at", core.timeutil.UTCDateTime(timezone=True), nullable=False),
         sa.Column("activated_at", core.timeutil.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("forgotten_at", core.timeutil.UTCDateTime(timezone=True), nullable=True),
         sa.CheckConstraint("balance_kopecks >= 0", name="gift_card_balance_not_negative"),
         sa.CheckConstraint("initial_kopecks > 0", name="gift_card_initial_positive"),
         sa.PrimaryKeyConstraint("id"),
