@@ -24,14 +24,14 @@ from api.deps import (
 )
 from api.order import order_lines
 from api.store import cached_search
-from core.errors import ConflictError, ValidationError
+from core.errors import ConflictError, DomainError, ValidationError
 from core.money import format_roubles, to_kopecks
 from core.timeutil import to_moscow
 from models import auth as auth_models
 from models.auth import User
 from models.order import ItemRequest, ProductRef
 from models.payloads import CheckoutState
-from services import auth, billing, delivery, order, store
+from services import auth, billing, delivery, order, payment, store
 
 WEB_DIR = Path(__file__).parent
 STATIC_DIR = WEB_DIR / "static"
@@ -145,13 +145,8 @@ async def _checkout_view(
     template: str,
 ) -> Response:
     view = await order.get_order(session=session, username=user.username, order_id=order_id)
-    try:
-        state = await temporal.get_workflow_handle(checkout_workflow_id(order_id)).query(
-            "state", result_type=CheckoutState
-        )
-    except RPCError as exc:
-        if exc.status != RPCStatusCode.NOT_FOUND:
-            raise
+    state = await _checkout_state(temporal, order_id)
+    if state is None:
         return RedirectResponse("/cart", status_code=303)
     wallet = await billing.get_wallet(session=session, username=user.username)
     return _page(
@@ -162,7 +157,34 @@ async def _checkout_view(
         checkout=checkout_public(state),
         wallet=wallet,
         points=await delivery.list_pickup_points(session=session),
+        cards=await payment.saved_cards(session=session, username=user.username),
+        gift_cards=await billing.gift_cards(session=session, username=user.username),
     )
+
+
+async def _checkout_state(temporal: Client, order_id: str) -> CheckoutState | None:
+    """The checkout run's state, or None if the order never went to checkout."""
+    try:
+        state: CheckoutState = await temporal.get_workflow_handle(
+            checkout_workflow_id(order_id)
+        ).query("state", result_type=CheckoutState)
+    except RPCError as exc:
+        if exc.status != RPCStatusCode.NOT_FOUND:
+            raise
+        return None
+    return state
+
+
+def return_target(state: CheckoutState) -> str | None:
+    """Where the page after the bank's page sends the shopper once the attempt is decided: the
+    result page (paid, failed, or declined with the reason and the two ways on); None while the
+    bank or the checkout is still working. The same rule as `static/checkout.js: setupReturn`."""
+    base = f"/checkout/{state.order_id}"
+    if state.step in ("PAID", "FAILED", "EXPIRED", "BACK_TO_CART"):
+        return f"{base}/result"
+    if state.step == "CHOOSING_DELIVERY":
+        return f"{base}/result" if state.last_error else base
+    return None
 
 
 @router.get("/checkout/{order_id}", response_class=HTMLResponse)
@@ -183,6 +205,30 @@ async def checkout_result(
     if user is None:
         return _login_redirect(f"/checkout/{order_id}/result")
     return await _checkout_view(request, session, temporal, user, order_id, "order/result.html")
+
+
+@router.get("/checkout/{order_id}/return", response_class=HTMLResponse)
+async def checkout_return(
+    request: Request, session: SessionDep, temporal: TemporalDep, user: OptionalUser, order_id: str
+) -> Response:
+    """Where the bank sends the shopper back («Проверяем оплату…»): the page waits for the
+    checkout to learn the bank's outcome, then moves on to the result."""
+    if user is None:
+        return _login_redirect(f"/checkout/{order_id}/return")
+    view = await order.get_order(session=session, username=user.username, order_id=order_id)
+    state = await _checkout_state(temporal, order_id)
+    if state is None:
+        return RedirectResponse("/cart", status_code=303)
+    target = return_target(state)
+    if target is not None:
+        return RedirectResponse(target, status_code=303)
+    return _page(
+        request,
+        "order/return.html",
+        user=user,
+        order=view.public(),
+        checkout=checkout_public(state),
+    )
 
 
 @router.get("/register", response_class=HTMLResponse)
@@ -234,7 +280,46 @@ async def logout_page(
 
 @router.get("/account", response_class=HTMLResponse)
 async def account_page(request: Request, session: SessionDep, user: OptionalUser) -> Response:
+    """«Личный кабинет»: the shopper's data and payment means (wallet, cards, gift cards)."""
     if user is None:
         return _login_redirect("/account")
-    wallet = await billing.get_wallet(session=session, username=user.username)
-    return _page(request, "auth/account.html", user=user, wallet=wallet)
+    return _page(
+        request,
+        "auth/account.html",
+        user=user,
+        wallet=await billing.get_wallet(session=session, username=user.username),
+        cards=await payment.saved_cards(session=session, username=user.username),
+        gift_cards=await billing.gift_cards(session=session, username=user.username),
+    )
+
+
+@router.get("/giftcard/activate", response_class=HTMLResponse)
+async def activate_gift_card_page(request: Request, user: OptionalUser) -> Response:
+    """«Активировать подарочную карту»: the code field and «активировать»."""
+    if user is None:
+        return _login_redirect("/giftcard/activate")
+    return _page(request, "payment/activate.html", user=user, code="")
+
+
+@router.post("/giftcard/activate", response_class=HTMLResponse)
+async def activate_gift_card(
+    request: Request,
+    session: SessionDep,
+    user: OptionalUser,
+    code: Annotated[str, Form(alias="activationCode")] = "",
+) -> Response:
+    """Bind the card to the shopper and show its balance, or say what is wrong with the code."""
+    if user is None:
+        return _login_redirect("/giftcard/activate")
+    try:
+        card = await billing.activate_gift_card(session=session, username=user.username, code=code)
+    except DomainError as exc:
+        return _page(
+            request,
+            "payment/activate.html",
+            status_code=exc.http_status,
+            user=user,
+            code=code,
+            problem=exc.message,
+        )
+    return _page(request, "payment/activate.html", user=user, code="", card=card)
