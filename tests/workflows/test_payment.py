@@ -22,6 +22,7 @@ from models.payloads import (
     PaymentResult,
     ResultMailInput,
 )
+from tests.conftest import time_skipping_server
 from tests.workflows.helpers import running_workers, unique
 from workflows.payment import LateBankPaymentWorkflow, PaymentWorkflow
 from workflows.policies import NOTIFICATION_QUEUE, PAYMENT_QUEUE, WORKFLOW_QUEUE
@@ -136,12 +137,12 @@ async def test_a_decline_on_the_bank_page_is_shown_with_the_banks_reason(
     ]
 
 
-async def test_a_silent_bank_fails_the_attempt_and_a_late_success_is_refunded(
-    time_skipping_env: WorkflowEnvironment,
-) -> None:
+async def test_a_silent_bank_fails_the_attempt_and_a_late_success_is_refunded() -> None:
     bank, outbox = FakeBankGateway(), Outbox()
-    client = time_skipping_env.client
-    async with _workers(client, bank, outbox):
+    # A server of its own: after a child that outlived its parent (the watcher, parent-close
+    # ABANDON), the test server stops skipping time for every later test of a shared server.
+    async with time_skipping_server() as env, _workers(env.client, bank, outbox):
+        client = env.client
         handle = await _start(client, wait=120)
         result = await handle.result()  # time skips past the wait: the buyer never paid
         assert result.status == "DECLINED"
