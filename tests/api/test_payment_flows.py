@@ -13,9 +13,11 @@ import pytest
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Replayer
 
-from core.db import SessionFactory
+from core.db import SessionFactory, transaction
+from services import payment
 from tests.activities.test_bank import DECLINED_CARD, GOOD_CARD, Page, open_page
-from tests.api.conftest import Shop, open_shop, seed_and_login
+from tests.api.conftest import Shop, api_settings, open_shop, seed_and_login
+from tests.api.test_checkout_compensation import failing
 from tests.api.test_checkout_flow import fund, pick_up, post, start
 from tests.api.test_order_contract import in_stock
 from tests.conftest import BankEmulator
@@ -79,6 +81,32 @@ def bank_payment(bank: BankEmulator, payment_id: str) -> dict[str, Any]:
 def callbacks_of(bank: BankEmulator, payment_id: str) -> list[dict[str, Any]]:
     log: list[dict[str, Any]] = bank.admin("GET", f"callbacks/log?paymentId={payment_id}")
     return log
+
+
+async def charges(bank: BankEmulator, username: str) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = await asyncio.to_thread(
+        bank.admin, "GET", f"payments?customerRef={username}"
+    )
+    return found
+
+
+async def remembered_card(sessions: SessionFactory, bank: BankEmulator, username: str) -> int:
+    """A card the shopper saved earlier: the bank's token in our table."""
+    card = bank.admin(
+        "POST",
+        "tokens",
+        {"cardNumber": "4111111111111111", "expiry": "12/30", "customerRef": username},
+    )
+    async with transaction(sessions) as session:
+        saved = await payment.save_card(
+            session=session,
+            username=username,
+            bank_token=card["token"],
+            masked=card["masked"],
+            expiry=card["expiry"],
+        )
+    assert saved.id is not None
+    return saved.id
 
 
 @pytest.fixture(autouse=True)
@@ -239,3 +267,50 @@ async def test_leaving_the_bank_page_brings_the_choice_back_and_a_late_payment_i
         f"payment-order-{oid}-2",
         f"bank-late-{payment_id}",
     )
+
+
+async def test_a_failure_after_a_card_or_gift_card_payment_gives_the_money_back(
+    sessions: SessionFactory,
+    dev_server_env: WorkflowEnvironment,
+    couriers_url: str,
+    bank_emulator: BankEmulator,
+) -> None:
+    """The confirmation saga refunds by the way the money came: the bank for a card, billing for
+    a gift card (the wallet is covered by tests/api/test_checkout_compensation.py)."""
+    async with open_shop(
+        sessions,
+        dev_server_env,
+        couriers_url,
+        bank_emulator,
+        sabotage=failing("delivery.open_case"),
+    ) as shop:
+        await seed_and_login(shop)
+        me = (await shop.http.get("/auth/auth")).json()["username"]
+        card_id = await remembered_card(shop.sessions, shop.bank, me)
+        issued = await shop.http.post(
+            "/billing/token/create",
+            json={"amount": 100_000, "idempotencyKey": f"saga-gift-{me}"},
+            headers={"X-Service-Key": api_settings().service_key},
+        )
+        gift = await post(
+            shop.http, "/payment/activate", {"activationCode": issued.json()["activationCode"]}
+        )
+
+        by_card, total = await to_payment(shop)
+        failed = await pay(shop, by_card, method="BANK_CARD", tokenId=card_id)
+        assert failed["step"] == "FAILED", failed
+        (charge,) = await charges(shop.bank, me)
+        assert charge["status"] == "REFUNDED", "the bank gave the card its money back"
+        assert charge["refundedKopecks"] == round(total * 100)
+
+        by_gift, _ = await to_payment(shop)
+        assert (await pay(shop, by_gift, method="GIFT_CARD", tokenId=gift.json()["id"]))[
+            "step"
+        ] == "FAILED"
+        tokens = (await shop.http.get("/payment/tokens/get")).json()["tokens"]
+        assert [t["balance"] for t in tokens if t["tokenType"] == "GIFT_CARD"] == [100_000]
+        log = (await post(shop.http, "/billing/trxn/get", {"username": me})).json()
+        assert [e["kind"] for e in log["transactions"] if e["tokenType"] == "GIFT_CARD"] == [
+            "REFUND",
+            "DEBIT",
+        ]

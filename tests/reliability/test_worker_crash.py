@@ -20,10 +20,9 @@ from typing import Any
 
 from temporalio.testing import WorkflowEnvironment
 
-from core.db import SessionFactory, transaction
-from services import payment
+from core.db import SessionFactory
 from tests.api.conftest import open_shop, seed_and_login
-from tests.api.test_payment_flows import to_payment
+from tests.api.test_payment_flows import charges, remembered_card, to_payment
 from tests.conftest import BankEmulator
 from workflows.policies import PAYMENT_QUEUE
 
@@ -60,13 +59,6 @@ def worker_process(
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
-
-
-async def charges(bank: BankEmulator, username: str) -> list[dict[str, Any]]:
-    found: list[dict[str, Any]] = await asyncio.to_thread(
-        bank.admin, "GET", f"payments?customerRef={username}"
-    )
-    return found
 
 
 async def test_a_worker_killed_after_the_bank_charged_charges_once(
@@ -123,25 +115,6 @@ async def test_a_worker_killed_after_the_bank_charged_charges_once(
             if event.HasField("activity_task_started_event_attributes")
         ]
         assert max(attempts) >= 2, "the charge really was retried after the crash"
-
-
-async def remembered_card(sessions: SessionFactory, bank: BankEmulator, username: str) -> int:
-    """A card the shopper saved earlier: the bank's token in our table."""
-    card = bank.admin(
-        "POST",
-        "tokens",
-        {"cardNumber": "4111111111111111", "expiry": "12/30", "customerRef": username},
-    )
-    async with transaction(sessions) as session:
-        saved = await payment.save_card(
-            session=session,
-            username=username,
-            bank_token=card["token"],
-            masked=card["masked"],
-            expiry=card["expiry"],
-        )
-    assert saved.id is not None
-    return saved.id
 
 
 async def charged(bank: BankEmulator, username: str) -> None:
