@@ -193,12 +193,19 @@ def emulator_process(
                 time.sleep(0.1)
             yield process
         finally:
-            process.send_signal(signal.SIGINT)
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+            stop_process(process, grace=10)
+
+
+def stop_process(process: subprocess.Popen[bytes], *, grace: float) -> None:
+    """SIGINT to a process we started (by its PID), SIGKILL if it is not gone within `grace`."""
+    if process.poll() is not None:
+        return
+    process.send_signal(signal.SIGINT)
+    try:
+        process.wait(timeout=grace)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 @pytest.fixture(scope="session")
@@ -241,15 +248,25 @@ class BankEmulator:
         return response.json() if response.content else None
 
 
-@pytest.fixture(scope="session")
-def bank_emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BankEmulator]:
-    """The real bank emulator process on a free port, quick to retry its callbacks."""
+@contextmanager
+def bank_process(
+    log_dir: Path, *, secret: str, retry_ms: int, attempts: int
+) -> Iterator[BankEmulator]:
+    """The real bank emulator process on a free port."""
     (port,) = free_ports(1)
     url = f"http://127.0.0.1:{port}"
-    log_dir = tmp_path_factory.mktemp("bank-emulator")
     args = [
-        *("--host", "127.0.0.1", "--port", str(port), "--callback-secret", BANK_SECRET),
-        *("--callback-retry-ms", "200", "--callback-attempts", "6"),
+        *("--host", "127.0.0.1", "--port", str(port), "--callback-secret", secret),
+        *("--callback-retry-ms", str(retry_ms), "--callback-attempts", str(attempts)),
     ]
     with emulator_process("emulators.bank", args, f"{url}/healthz", log_dir):
-        yield BankEmulator(url, BANK_SECRET, log_dir / "bank.log")
+        yield BankEmulator(url, secret, log_dir / "bank.log")
+
+
+@pytest.fixture(scope="session")
+def bank_emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BankEmulator]:
+    """The bank emulator for the store's tests, quick to retry its callbacks."""
+    with bank_process(
+        tmp_path_factory.mktemp("bank-emulator"), secret=BANK_SECRET, retry_ms=200, attempts=6
+    ) as bank:
+        yield bank

@@ -12,7 +12,6 @@ import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
-from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin
 
@@ -33,7 +32,7 @@ from adapters.bank import (
     verify_callback,
 )
 from core.errors import ConflictError, NotFoundError, PaymentDeclinedError, ValidationError
-from tests.conftest import emulator_process, free_ports
+from tests.conftest import BankEmulator, bank_process, free_ports
 
 SECRET = "bank-callback-test-secret"
 RETURN_URL = "http://shop.test/payments/return"
@@ -47,24 +46,16 @@ RETRY_TRIES = 4
 # --- the emulator and a callback receiver -------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Bank:
-    url: str
-    log_file: Path
+Bank = BankEmulator
 
 
 @pytest.fixture(scope="module")
 def bank(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Bank]:
     """The real bank emulator process; retries are quick so the tests stay short."""
-    (port,) = free_ports(1)
-    url = f"http://127.0.0.1:{port}"
-    log_dir = tmp_path_factory.mktemp("bank")
-    args = [
-        *("--host", "127.0.0.1", "--port", str(port), "--callback-secret", SECRET),
-        *("--callback-retry-ms", "100", "--callback-attempts", str(RETRY_TRIES)),
-    ]
-    with emulator_process("emulators.bank", args, f"{url}/healthz", log_dir):
-        yield Bank(url, log_dir / "bank.log")
+    with bank_process(
+        tmp_path_factory.mktemp("bank"), secret=SECRET, retry_ms=100, attempts=RETRY_TRIES
+    ) as running:
+        yield running
 
 
 @dataclass(frozen=True)

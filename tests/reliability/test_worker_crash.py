@@ -23,7 +23,7 @@ from temporalio.testing import WorkflowEnvironment
 from core.db import SessionFactory
 from tests.api.conftest import open_shop, seed_and_login
 from tests.api.test_payment_flows import charges, remembered_card, to_payment
-from tests.conftest import BankEmulator
+from tests.conftest import BankEmulator, stop_process
 from workflows.policies import PAYMENT_QUEUE
 
 CHARGE_ANSWER_DELAY_MS = 5_000
@@ -52,13 +52,7 @@ def worker_process(
     try:
         yield process
     finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGINT)
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+        stop_process(process, grace=20)
 
 
 async def test_a_worker_killed_after_the_bank_charged_charges_once(

@@ -65,6 +65,8 @@ async def debit(
     kopecks: int,
     key: str,
     username: str = "alice",
+    *,
+    refund: bool = False,
 ) -> BillingTransaction:
     async with transaction(sessions) as session:
         return await billing.debit_gift_card(
@@ -74,22 +76,14 @@ async def debit(
             amount_kopecks=kopecks,
             idempotency_key=key,
             reference="order:o1",
+            refund=refund,
         )
 
 
 async def refund(
     sessions: SessionFactory, card_id: int, kopecks: int, key: str, username: str = "alice"
 ) -> BillingTransaction:
-    async with transaction(sessions) as session:
-        return await billing.debit_gift_card(
-            session=session,
-            username=username,
-            gift_card_id=card_id,
-            amount_kopecks=kopecks,
-            idempotency_key=key,
-            reference="order:o1",
-            refund=True,
-        )
+    return await debit(sessions, card_id, kopecks, key, username, refund=True)
 
 
 # --- issue ---------------------------------------------------------------------------------------
