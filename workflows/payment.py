@@ -46,10 +46,12 @@ from workflows.policies import (
     BANK_STEP,
     BILLING_QUEUE,
     COMPENSATION,
+    CUSTOMER_ID,
     DB_STEP,
     FLOW_STATUS,
     MAIL_STEP,
     NOTIFICATION_QUEUE,
+    ORDER_ID,
     PAYMENT_METHOD,
     PAYMENT_QUEUE,
 )
@@ -198,7 +200,12 @@ class PaymentWorkflow:
     @workflow.run
     async def run(self, data: PaymentInput) -> PaymentResult:
         workflow.upsert_search_attributes(
-            [PAYMENT_METHOD.value_set(data.method), FLOW_STATUS.value_set("PAYING")]
+            [
+                CUSTOMER_ID.value_set(data.username),
+                PAYMENT_METHOD.value_set(data.method),
+                FLOW_STATUS.value_set("PAYING"),
+                *([ORDER_ID.value_set(data.reference_id)] if data.purpose == "order" else []),
+            ]
         )
         try:
             result = await self._charge(data)
@@ -399,7 +406,13 @@ class LateBankPaymentWorkflow:
 
     @workflow.run
     async def run(self, data: LatePaymentInput) -> str:
-        workflow.upsert_search_attributes([FLOW_STATUS.value_set("WATCHING")])
+        workflow.upsert_search_attributes(
+            [
+                CUSTOMER_ID.value_set(data.username),
+                PAYMENT_METHOD.value_set(data.method),
+                FLOW_STATUS.value_set("WATCHING"),
+            ]
+        )
         deadline = workflow.now() + timedelta(seconds=data.watch_seconds)
         while workflow.now() < deadline:
             await woken(lambda: self._woken, data.poll_seconds)

@@ -22,6 +22,7 @@ from tests.api.test_checkout_flow import fund, pick_up, post, start
 from tests.api.test_order_contract import in_stock
 from tests.conftest import BankEmulator
 from workers.bootstrap import WORKFLOWS
+from workflows.policies import CUSTOMER_ID, FLOW_STATUS, ORDER_ID, PAYMENT_METHOD
 
 
 async def to_payment(shop: Shop) -> tuple[str, float]:
@@ -131,6 +132,11 @@ async def test_new_card_remembered_then_charged_as_a_linked_card(
     tokens = (await seeded.http.get("/payment/tokens/get")).json()["tokens"]
     (card,) = [t for t in tokens if t["tokenType"] == "BANK_CARD"]
     assert card["maskedTokenId"] == "411111******1111"
+    run = await seeded.env.client.get_workflow_handle(f"payment-order-{oid}-1").describe()
+    found_by = run.typed_search_attributes
+    me = (await seeded.http.get("/auth/auth")).json()["username"]
+    assert (found_by.get(CUSTOMER_ID), found_by.get(ORDER_ID)) == (me, oid), "operators find it"
+    assert (found_by.get(PAYMENT_METHOD), found_by.get(FLOW_STATUS)) == ("BANK_CARD", "PAID")
 
     second, _ = await to_payment(seeded)
     paid = await pay(seeded, second, method="BANK_CARD", tokenId=card["id"])
