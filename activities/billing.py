@@ -52,7 +52,16 @@ class BillingActivities:
         async with transaction(self._sessions) as session:
             entry = await move(session=session, **asdict(data), **extra)
             assert entry.id is not None
-            return MoneyMoved(entry.id, entry.balance_after_kopecks)
+            masked = ""
+            if isinstance(data, GiftCardMoveInput):  # the shopper knows the card by this
+                card = await billing.get_gift_card(
+                    session=session,
+                    username=data.username,
+                    gift_card_id=data.gift_card_id,
+                    listed=False,
+                )
+                masked = card.masked
+            return MoneyMoved(entry.id, entry.balance_after_kopecks, masked)
 
     @activity.defn(name="billing.debit_wallet")
     @domain_errors

@@ -321,6 +321,7 @@ class WalletMoveInput:
 class MoneyMoved:
     transaction_id: int
     balance_after_kopecks: int
+    masked: str = ""  # a gift card's masked code
 
 
 @dataclass(frozen=True)

@@ -278,7 +278,7 @@ class PaymentWorkflow:
                 )
         except ActivityError as exc:
             raise _declined_by(exc) from exc
-        return self._paid(data, transaction_id=moved.transaction_id)
+        return self._paid(data, transaction_id=moved.transaction_id, masked=moved.masked)
 
     async def _saved_card(self, data: PaymentInput) -> BankOutcome:
         assert data.token_id is not None

@@ -591,6 +591,8 @@ async def test_pay_statuses_and_a_gift_card_payment(seeded: Shop) -> None:
     balances = {t["id"]: t["balance"] for t in (await tokens(shop, username))["tokens"][1:]}
     assert balances == {small["id"]: 1, large["id"]: round(100_000 - total, 2)}
     await shop.env.client.get_workflow_handle(f"checkout-{oid}").result()
+    (paid_mail,) = [m for m in shop.mailer.sent if m.subject.endswith(": успешно")]
+    assert f"подарочная карта {large['maskedTokenId']}" in paid_mail.body, "Format 3 names it"
     again = await shop.http.post(
         "/payment/pay", json={"orderId": oid, "tokenType": "GIFT_CARD", "tokenId": large["id"]}
     )
