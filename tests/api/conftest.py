@@ -25,7 +25,7 @@ from core.db import SessionFactory
 from core.settings import Settings
 from core.timeutil import to_moscow, utcnow
 from tests.conftest import BankEmulator, free_ports
-from workers.bootstrap import WORKFLOWS, Dependencies, activities_by_queue
+from workers.bootstrap import WORKFLOW_RUNNER, WORKFLOWS, Dependencies, activities_by_queue
 from workers.seed import seed_catalog
 from workflows.policies import WORKFLOW_QUEUE
 
@@ -102,7 +102,12 @@ async def open_shop(
         public_url = await stack.enter_async_context(served(app))
         app.state.settings.public_url = public_url
         await stack.enter_async_context(
-            Worker(env.client, task_queue=WORKFLOW_QUEUE, workflows=list(WORKFLOWS))
+            Worker(
+                env.client,
+                task_queue=WORKFLOW_QUEUE,
+                workflows=list(WORKFLOWS),
+                workflow_runner=WORKFLOW_RUNNER,  # as the real worker runs them
+            )
         )
         for queue, functions in activities.items():
             await stack.enter_async_context(
