@@ -136,34 +136,12 @@ async def cart_page(request: Request, session: SessionDep, user: OptionalUser) -
     )
 
 
-async def _checkout_view(
-    request: Request,
-    session: AsyncSession,
-    temporal: Client,
-    user: User,
-    order_id: str,
-    template: str,
-) -> Response:
+async def _checkout_of(
+    session: AsyncSession, temporal: Client, user: User, order_id: str
+) -> tuple[dict[str, Any], CheckoutState] | None:
+    """The shopper's order (404 for anyone else's) and its checkout's state as the pages show
+    them; None if the order never went to checkout."""
     view = await order.get_order(session=session, username=user.username, order_id=order_id)
-    state = await _checkout_state(temporal, order_id)
-    if state is None:
-        return RedirectResponse("/cart", status_code=303)
-    wallet = await billing.get_wallet(session=session, username=user.username)
-    return _page(
-        request,
-        template,
-        user=user,
-        order=view.public(),
-        checkout=checkout_public(state),
-        wallet=wallet,
-        points=await delivery.list_pickup_points(session=session),
-        cards=await payment.saved_cards(session=session, username=user.username),
-        gift_cards=await billing.gift_cards(session=session, username=user.username),
-    )
-
-
-async def _checkout_state(temporal: Client, order_id: str) -> CheckoutState | None:
-    """The checkout run's state, or None if the order never went to checkout."""
     try:
         state: CheckoutState = await temporal.get_workflow_handle(
             checkout_workflow_id(order_id)
@@ -172,13 +150,13 @@ async def _checkout_state(temporal: Client, order_id: str) -> CheckoutState | No
         if exc.status != RPCStatusCode.NOT_FOUND:
             raise
         return None
-    return state
+    return {"user": user, "order": view.public(), "checkout": checkout_public(state)}, state
 
 
 def return_target(state: CheckoutState) -> str | None:
     """Where the page after the bank's page sends the shopper once the attempt is decided: the
     result page (paid, failed, or declined with the reason and the two ways on); None while the
-    bank or the checkout is still working. The same rule as `static/checkout.js: setupReturn`."""
+    bank or the checkout is still working. The same rule as `static/checkout.js: returnTarget`."""
     base = f"/checkout/{state.order_id}"
     if state.step in ("PAID", "FAILED", "EXPIRED", "BACK_TO_CART"):
         return f"{base}/result"
@@ -194,7 +172,18 @@ async def checkout_page(
     """«Оформление заказа»: delivery choice, then «Оплатить заказ» and the payment method."""
     if user is None:
         return _login_redirect(f"/checkout/{order_id}")
-    return await _checkout_view(request, session, temporal, user, order_id, "order/checkout.html")
+    found = await _checkout_of(session, temporal, user, order_id)
+    if found is None:
+        return RedirectResponse("/cart", status_code=303)
+    return _page(
+        request,
+        "order/checkout.html",
+        **found[0],
+        wallet=await billing.get_wallet(session=session, username=user.username),
+        points=await delivery.list_pickup_points(session=session),
+        cards=await payment.saved_cards(session=session, username=user.username),
+        gift_cards=await billing.gift_cards(session=session, username=user.username),
+    )
 
 
 @router.get("/checkout/{order_id}/result", response_class=HTMLResponse)
@@ -204,7 +193,10 @@ async def checkout_result(
     """The payment result: «Оплачено» with the order, or the error and the two ways on."""
     if user is None:
         return _login_redirect(f"/checkout/{order_id}/result")
-    return await _checkout_view(request, session, temporal, user, order_id, "order/result.html")
+    found = await _checkout_of(session, temporal, user, order_id)
+    if found is None:
+        return RedirectResponse("/cart", status_code=303)
+    return _page(request, "order/result.html", **found[0])
 
 
 @router.get("/checkout/{order_id}/return", response_class=HTMLResponse)
@@ -215,20 +207,13 @@ async def checkout_return(
     checkout to learn the bank's outcome, then moves on to the result."""
     if user is None:
         return _login_redirect(f"/checkout/{order_id}/return")
-    view = await order.get_order(session=session, username=user.username, order_id=order_id)
-    state = await _checkout_state(temporal, order_id)
-    if state is None:
+    found = await _checkout_of(session, temporal, user, order_id)
+    if found is None:
         return RedirectResponse("/cart", status_code=303)
-    target = return_target(state)
+    target = return_target(found[1])
     if target is not None:
         return RedirectResponse(target, status_code=303)
-    return _page(
-        request,
-        "order/return.html",
-        user=user,
-        order=view.public(),
-        checkout=checkout_public(state),
-    )
+    return _page(request, "order/return.html", **found[0])
 
 
 @router.get("/register", response_class=HTMLResponse)
