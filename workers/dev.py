@@ -18,10 +18,14 @@ from pathlib import Path
 
 from core.settings import Settings
 from workers.migrate import upgrade
+from workers.processes import STOP_BOUND_SECONDS, die_with_parent, stop_all
 from workers.seed import seed_catalog_at
 from workflows.policies import SEARCH_ATTRIBUTES
 
 log = logging.getLogger("shopflow.dev")
+
+# Of the stop bound, what is kept for the Temporal dev server, stopped after the others.
+LAST_STOP_SECONDS = 4.0
 
 
 def temporal_binary(settings: Settings) -> str:
@@ -71,29 +75,50 @@ def wait_for_port(host: str, port: int, timeout: float, process: subprocess.Pope
 
 @dataclass
 class Supervisor:
-    """Starts child processes in order and stops them in reverse, each in its own session so a
-    Ctrl-C reaches only the supervisor, which then shuts the children down cleanly."""
+    """Starts child processes in order and stops them together. Each child runs in its own
+    session, so a terminal's Ctrl-C reaches only the supervisor, and dies with the supervisor
+    (PR_SET_PDEATHSIG), so none outlives it even when the supervisor is killed outright."""
 
     children: list[tuple[str, subprocess.Popen[bytes]]] = field(default_factory=list)
+    # Servers the other children talk to (Temporal): stopped once those have gone.
+    stopped_last: set[str] = field(default_factory=set)
 
-    def start(self, name: str, command: list[str]) -> subprocess.Popen[bytes]:
+    def start(
+        self, name: str, command: list[str], *, stop_last: bool = False
+    ) -> subprocess.Popen[bytes]:
         log.info("starting %s", name)
-        process = subprocess.Popen(command, start_new_session=True, env=os.environ.copy())
+        process = subprocess.Popen(
+            command,
+            start_new_session=True,
+            preexec_fn=die_with_parent(),
+            env=os.environ.copy(),
+        )
         self.children.append((name, process))
+        if stop_last:
+            self.stopped_last.add(name)
         return process
 
-    def stop_all(self, grace: float = 15.0) -> None:
-        for name, process in reversed(self.children):
-            if process.poll() is None:
-                log.info("stopping %s (pid %s)", name, process.pid)
-                process.send_signal(signal.SIGINT)
-                try:
-                    process.wait(timeout=grace)
-                except subprocess.TimeoutExpired:
-                    log.warning("%s did not stop in %.0f s; killing it", name, grace)
-                    process.kill()
-                    process.wait()
+    def stop_all(self, bound: float = STOP_BOUND_SECONDS) -> None:
+        """SIGTERM (uvicorn, the worker and the Temporal dev server each drain on it, and the
+        Python ones then skip interpreter teardown) to every child at once, except the servers
+        the others report to, which get it as soon as the rest have gone: a worker whose Temporal
+        vanished first retried its last reports for 6 s. One overall bound for all of it, then
+        SIGKILL for the survivors."""
+        deadline = time.monotonic() + bound
+        self._stop(
+            [c for c in self.children if c[0] not in self.stopped_last], bound - LAST_STOP_SECONDS
+        )
+        self._stop(
+            [c for c in self.children if c[0] in self.stopped_last], deadline - time.monotonic()
+        )
         self.children.clear()
+
+    @staticmethod
+    def _stop(children: list[tuple[str, subprocess.Popen[bytes]]], within: float) -> None:
+        running = [(name, process) for name, process in children if process.poll() is None]
+        if running:
+            log.info("stopping %s", ", ".join(name for name, _ in running))
+            stop_all(running, signal.SIGTERM, max(0.0, within))  # logs each one it had to kill
 
     def watch(self) -> int:
         """Block until a child dies (its exit code) or the supervisor is told to stop (0)."""
@@ -102,8 +127,8 @@ class Supervisor:
         def request_stop(_signum: int, _frame: object) -> None:
             stop["requested"] = True
 
-        signal.signal(signal.SIGINT, request_stop)
-        signal.signal(signal.SIGTERM, request_stop)
+        for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+            signal.signal(signum, request_stop)
         while not stop["requested"]:
             for name, process in self.children:
                 if process.poll() is not None:
@@ -118,7 +143,7 @@ def run_dev(settings: Settings) -> int:
     python = sys.executable
     supervisor = Supervisor()
     try:
-        temporal = supervisor.start("temporal", temporal_command(settings))
+        temporal = supervisor.start("temporal", temporal_command(settings), stop_last=True)
         host, _, port = settings.temporal_address.rpartition(":")
         wait_for_port(host, int(port), 60, temporal)
         log.info("migrating %s", settings.database_url.split("@")[-1])
