@@ -2,6 +2,7 @@
 
     DomainError (code, retryable=False, http_status)
     ├── ValidationError          400  input is malformed or incomplete
+    │   └── MailRejectedError         the mail server refused the address for good (5xx reply)
     ├── AuthError                401  no valid session or wrong credentials
     ├── ForbiddenError           403  authenticated but not allowed
     ├── NotFoundError            404  the thing asked for does not exist (for this caller)
@@ -10,7 +11,9 @@
         ├── StaleVersionError         optimistic lock: the object changed meanwhile
         ├── OutOfStockError           not enough units to reserve
         ├── InsufficientFundsError    a balance would go below zero
-        └── PaymentDeclinedError      the bank said no
+        ├── PaymentDeclinedError      the bank said no
+        └── OperationInFlightError    a twin request with the same key is not finished yet
+                                      (retryable: the retry finds the twin's result)
     UnavailableError             503  a service we depend on is down (retryable)
 
 Infrastructure failures (database down, SMTP unreachable) are not DomainErrors: they propagate, and
@@ -36,6 +39,12 @@ class DomainError(Exception):
 class ValidationError(DomainError):
     code = "ValidationError"
     http_status = 400
+
+
+class MailRejectedError(ValidationError):
+    """A permanent SMTP refusal (a 5xx reply): retrying the same mail cannot succeed."""
+
+    code = "MailRejectedError"
 
 
 class AuthError(DomainError):
@@ -78,6 +87,11 @@ class PaymentDeclinedError(ConflictError):
     code = "PaymentDeclinedError"
 
 
+class OperationInFlightError(ConflictError):
+    code = "OperationInFlightError"
+    retryable = True
+
+
 class UnavailableError(DomainError):
     code = "UnavailableError"
     http_status = 503
@@ -87,6 +101,7 @@ class UnavailableError(DomainError):
 ALL_ERRORS: tuple[type[DomainError], ...] = (
     DomainError,
     ValidationError,
+    MailRejectedError,
     AuthError,
     ForbiddenError,
     NotFoundError,
@@ -96,6 +111,7 @@ ALL_ERRORS: tuple[type[DomainError], ...] = (
     OutOfStockError,
     InsufficientFundsError,
     PaymentDeclinedError,
+    OperationInFlightError,
     UnavailableError,
 )
 

@@ -12,7 +12,13 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from core.db import get_or_create
-from core.errors import ConflictError, InsufficientFundsError, NotFoundError, ValidationError
+from core.errors import (
+    ConflictError,
+    InsufficientFundsError,
+    NotFoundError,
+    OperationInFlightError,
+    ValidationError,
+)
 from core.timeutil import utcnow
 from models.billing import BillingTransaction, GiftCard, TransactionKind, Wallet
 
@@ -101,7 +107,7 @@ async def _move(
     except IntegrityError as exc:
         # A twin with the same key committed first; our whole transaction rolls back, and the
         # caller's retry will find the twin's result.
-        raise ConflictError("Операция с этим ключом уже выполняется") from exc
+        raise OperationInFlightError("Операция с этим ключом уже выполняется") from exc
     return entry
 
 
@@ -225,7 +231,7 @@ async def issue_gift_card(
     try:
         await session.flush()
     except IntegrityError as exc:
-        raise ConflictError("Карта с этим ключом уже выпускается") from exc
+        raise OperationInFlightError("Карта с этим ключом уже выпускается") from exc
     return card, code
 
 

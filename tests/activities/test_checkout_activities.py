@@ -159,3 +159,35 @@ async def test_twenty_concurrent_debits_never_overdraw(sessions: SessionFactory)
         wallet = await billing.get_wallet(session=session, username="alice")
     assert outcomes.count("PAID") == 6, "1000 ₽ covers six debits of 150 ₽"
     assert wallet.balance_kopecks == 100_00
+
+
+async def test_a_debit_whose_twin_is_in_flight_is_retried_and_finds_the_first(
+    sessions: SessionFactory, backend: str
+) -> None:
+    """A retried debit that meets its first attempt still in flight (the same key, not yet
+    committed) must be retried, not reported as a decline: the retry finds the first debit."""
+    if backend != "postgres":
+        pytest.skip("SQLite runs one writer at a time: a twin is never seen in flight there")
+    activities = BillingActivities(sessions)
+    await _wallet(sessions, 1000)
+    move = WalletMoveInput("alice", 300_00, "payment-order-o1-v0-1", "order:o1")
+    async with sessions() as twin, twin.begin():
+        first = await billing.debit_wallet(
+            session=twin,
+            username="alice",
+            amount_kopecks=move.amount_kopecks,
+            idempotency_key=move.idempotency_key,
+            reference=move.reference,
+        )
+        racing = asyncio.ensure_future(ActivityEnvironment().run(activities.debit_wallet, move))
+        await asyncio.sleep(0.5)
+        assert not racing.done(), "the retry waits for the twin's row"
+    with pytest.raises(ApplicationError) as in_flight:
+        await racing
+    assert in_flight.value.type == "OperationInFlightError"
+    assert not in_flight.value.non_retryable, "retried until the first result is found"
+    retried = await ActivityEnvironment().run(activities.debit_wallet, move)
+    assert retried.transaction_id == first.id
+    async with transaction(sessions) as session:
+        wallet = await billing.get_wallet(session=session, username="alice")
+    assert wallet.balance_kopecks == 700_00, "one debit"
