@@ -9,6 +9,8 @@ from email.message import EmailMessage
 from email.utils import formatdate
 from typing import Protocol
 
+from core.errors import MailRejectedError
+
 
 @dataclass(frozen=True)
 class OutgoingMail:
@@ -20,7 +22,19 @@ class OutgoingMail:
 
 class Mailer(Protocol):
     async def send(self, mail: OutgoingMail) -> None:
-        """Hand the mail to the mail system; raise on any failure (the caller retries)."""
+        """Hand the mail to the mail system; raise on any failure: MailRejectedError when the
+        server refused it for good (retrying cannot help), anything else is worth a retry."""
+
+
+PERMANENT = 500  # SMTP replies 5xx are permanent refusals; 4xx are temporary (RFC 5321, 4.2.1)
+
+
+def _rejected(mail: OutgoingMail, code: int, reply: bytes | str) -> MailRejectedError:
+    text = reply.decode("utf-8", "replace") if isinstance(reply, bytes) else reply
+    return MailRejectedError(
+        f"Почтовый сервер не принял письмо для {mail.to}: {code} {text}",
+        fields={"email": "адрес не принимает почту"},
+    )
 
 
 class SmtpMailer:
@@ -43,8 +57,18 @@ class SmtpMailer:
         return message
 
     def _send_blocking(self, mail: OutgoingMail) -> None:
-        with smtplib.SMTP(self._host, self._port, timeout=self._timeout) as smtp:
-            smtp.send_message(self._compose(mail))
+        try:
+            with smtplib.SMTP(self._host, self._port, timeout=self._timeout) as smtp:
+                smtp.send_message(self._compose(mail))
+        except smtplib.SMTPRecipientsRefused as exc:
+            replies = list(exc.recipients.values())
+            if replies and all(code >= PERMANENT for code, _ in replies):
+                raise _rejected(mail, *replies[0]) from exc
+            raise  # 4xx: the server may take it later
+        except (smtplib.SMTPSenderRefused, smtplib.SMTPDataError) as exc:
+            if exc.smtp_code >= PERMANENT:
+                raise _rejected(mail, exc.smtp_code, exc.smtp_error) from exc
+            raise
 
     async def send(self, mail: OutgoingMail) -> None:
         await asyncio.to_thread(self._send_blocking, mail)

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from adapters.couriers import CourierGateway, HttpCourierGateway
 from api import auth, billing, checkout, delivery, order, payment, store
 from api.errors import install_error_handlers
+from api.limits import BodyLimitMiddleware, UrlCharactersMiddleware
 from api.temporal import LazyTemporalClient
 from core.cache import TTLCache
 from core.db import SessionFactory, create_engine, create_session_factory
@@ -63,6 +64,8 @@ def create_app(
         settings.temporal_address, settings.temporal_namespace
     )
     install_error_handlers(app, html_renderer=pages.render_error_page)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(UrlCharactersMiddleware)
 
     @app.get("/healthz", tags=["ops"])
     async def healthz() -> dict[str, str]:

@@ -21,7 +21,7 @@ from api.deps import CurrentUser, SessionDep, SettingsDep
 from core.errors import AuthError, NotFoundError, ValidationError
 from core.money import to_kopecks, to_roubles
 from models.auth import EMAIL_PATTERN
-from models.base import CamelModel, Roubles
+from models.base import NO_CONTROL_CHARS, CamelModel, Id, Roubles
 from models.billing import BillingTransaction, GiftCard, Wallet
 from services import billing
 
@@ -75,14 +75,17 @@ class TransactionsPublic(CamelModel):
     transactions: list[TransactionPublic]
 
 
+Text = Annotated[str, Field(pattern=NO_CONTROL_CHARS)]
+
+
 class ChargeBody(CamelModel):
-    username: str = Field(min_length=1, max_length=32)
+    username: Text = Field(min_length=1, max_length=32)
     token_type: Literal["WALLET", "GIFT_CARD"]
-    token_id: int | None = Field(default=None, ge=1, description="the gift card; not for WALLET")
+    token_id: Id | None = Field(default=None, description="the gift card; not for WALLET")
     operation: Literal["DEBIT", "CREDIT", "REFUND"] = "DEBIT"
     amount: Amount
-    idempotency_key: str = Field(min_length=8, max_length=200)
-    reference: str = Field(default="", max_length=120)
+    idempotency_key: Text = Field(min_length=8, max_length=200)
+    reference: Text = Field(default="", max_length=120)
 
 
 class TrxnBody(CamelModel):
@@ -92,10 +95,10 @@ class TrxnBody(CamelModel):
 
 class GiftCardBody(CamelModel):
     amount: Amount
-    recipient_name: str = Field(default="", max_length=80)
+    recipient_name: Text = Field(default="", max_length=80)
     recipient_email: str = Field(default="", max_length=254, pattern=f"^({EMAIL_PATTERN})?$")
-    design: str = Field(default="", max_length=20)
-    idempotency_key: str = Field(min_length=8, max_length=200)
+    design: Text = Field(default="", max_length=20)
+    idempotency_key: Text = Field(min_length=8, max_length=200)
 
 
 class GiftCardCreated(AccountPublic):

@@ -12,6 +12,7 @@ from api.deps import CouriersDep, CurrentUser, SessionDep
 from core.errors import UnavailableError
 from core.money import to_roubles
 from core.timeutil import to_moscow, utcnow
+from models.base import NO_CONTROL_CHARS
 from models.delivery import DeliveryVariant, DeliveryVariants, PickupPointPublic, PickupPoints
 from services import delivery
 
@@ -22,7 +23,7 @@ router = APIRouter(prefix="/delivery", tags=["delivery"])
 async def pickup_points(
     session: SessionDep,
     _user: CurrentUser,
-    address_filter: Annotated[str, Query(alias="addressFilter")] = "",
+    address_filter: Annotated[str, Query(alias="addressFilter", pattern=NO_CONTROL_CHARS)] = "",
 ) -> PickupPoints:
     """Pickup points whose name or address contains the filter."""
     points = await delivery.list_pickup_points(session=session, address_filter=address_filter)
@@ -41,7 +42,10 @@ def _variant(offer: delivery.Offer | CourierQuote) -> DeliveryVariant:
 
 @router.get("/variants", response_model=DeliveryVariants, responses={400: {}, 401: {}, 503: {}})
 async def variants(
-    session: SessionDep, couriers: CouriersDep, _user: CurrentUser, address: str = ""
+    session: SessionDep,
+    couriers: CouriersDep,
+    _user: CurrentUser,
+    address: Annotated[str, Query(pattern=NO_CONTROL_CHARS)] = "",
 ) -> DeliveryVariants:
     """Who can deliver to the address, for how much and by when: our own couriers (in their
     cities, while a slot is free) and the courier companies that answer in time."""

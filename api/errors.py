@@ -37,9 +37,26 @@ def _field_name(loc: tuple[Any, ...]) -> str:
     return ".".join(parts) or "body"
 
 
+_MESSAGES = {
+    "greater_than_equal": "не меньше {ge}",
+    "greater_than": "больше {gt}",
+    "less_than_equal": "не больше {le}",
+    "less_than": "меньше {lt}",
+    "int_parsing": "целое число",
+    "int_type": "целое число",
+    "int_from_float": "целое число",
+    "string_pattern_mismatch": "недопустимые символы",
+    "string_too_long": "не длиннее {max_length} символов",
+    "string_too_short": "не короче {min_length} символов",
+}
+
+
 def _validation_message(error: dict[str, Any]) -> str:
     if error["type"] == "missing":
         return "обязательное поле"
+    bound = _MESSAGES.get(error["type"])
+    if bound is not None:
+        return bound.format(**error.get("ctx", {}))
     message = str(error.get("msg", "неверное значение"))
     return message.removeprefix("Value error, ")
 
@@ -49,7 +66,7 @@ async def _on_domain_error(request: Request, exc: Exception) -> Response:
     return _respond(request, exc.http_status, exc.message, exc.fields)
 
 
-async def _on_validation_error(_request: Request, exc: Exception) -> Response:
+async def _on_validation_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
     fields: dict[str, str] = {}
     for error in exc.errors():
@@ -58,7 +75,7 @@ async def _on_validation_error(_request: Request, exc: Exception) -> Response:
     message = (
         f"{REQUIRED_FIELDS_MESSAGE}: {', '.join(missing)}" if missing else "Проверьте поля формы"
     )
-    return JSONResponse(error_body(message, fields), status_code=400)
+    return _respond(request, 400, message, fields)  # a browser's GET: the HTML error page
 
 
 def _respond(

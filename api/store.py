@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query, Request, Response
 from api.deps import ConnectionDep, CurrentUser
 from core.cache import TTLCache
 from core.text import normalize
+from models.base import Id
 from models.store import ProductAvailability, SearchPage
 from services import store
 from web.images import product_svg
@@ -16,9 +17,9 @@ from web.images import product_svg
 router = APIRouter(prefix="/store", tags=["store"])
 
 
-@router.get("/get", response_model=ProductAvailability, responses={401: {}, 404: {}})
+@router.get("/get", response_model=ProductAvailability, responses={400: {}, 401: {}, 404: {}})
 async def availability(
-    _user: CurrentUser, conn: ConnectionDep, product_id: Annotated[int, Query(alias="productId")]
+    _user: CurrentUser, conn: ConnectionDep, product_id: Annotated[Id, Query(alias="productId")]
 ) -> ProductAvailability:
     """Units of a product available in each store."""
     return await store.get_availability(conn=conn, product_id=product_id)
@@ -51,8 +52,8 @@ async def search(
     return await cached_search(request, q, page, size)
 
 
-@router.get("/images/{product_id}.svg", responses={404: {}})
-async def image(conn: ConnectionDep, product_id: int) -> Response:
+@router.get("/images/{product_id}.svg", responses={400: {}, 404: {}})
+async def image(conn: ConnectionDep, product_id: Id) -> Response:
     """The product's picture, drawn by our own code from its category and name."""
     name, category_slug = await store.product_label(conn=conn, product_id=product_id)
     return Response(

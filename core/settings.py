@@ -28,6 +28,13 @@ class Settings(BaseSettings):
     temporal_namespace: str = "default"
     temporal_ui_port: int = 8233
     temporal_binary: str = ""
+    # Task queues (models.payloads.Queues): one queue `<prefix>` for workflows and activities, or
+    # with split_task_queues `<prefix>-flows` and `<prefix>-<domain>` for split deployments.
+    task_queue_prefix: str = Field(default="shopflow", pattern=r"^[A-Za-z0-9_.-]{1,64}$")
+    split_task_queues: bool = False
+    # How long a request waits on a workflow (an Update) before answering 503: a worker outage
+    # must not hang the shopper's page.
+    update_wait_seconds: float = Field(default=20.0, gt=0)
 
     smtp_host: str = "127.0.0.1"
     smtp_port: int = 1025
@@ -53,6 +60,8 @@ class Settings(BaseSettings):
     registration_wait_seconds: float = Field(default=15.0, gt=0)
     search_cache_seconds: float = Field(default=5.0, ge=0)
     checkout_idle_minutes: float = Field(default=30.0, gt=0)
+    # Request bodies past this size are refused with 413 (api/limits.py): no contract needs more.
+    max_body_bytes: int = Field(default=64 * 1024, ge=1024)
 
     @field_validator("database_url")
     @classmethod

@@ -3,6 +3,8 @@
 Like Mailpit, for development and tests:
 `python -m emulators.mail --smtp-port 1025 --http-port 8025`.
 The web page lists received mail newest first; `/api/messages` serves the same as JSON.
+`--refuse-domain example.invalid` answers every recipient at that domain with a permanent 550,
+`--defer-domain` with a temporary 450 (both repeatable): how real servers say no.
 """
 
 from __future__ import annotations
@@ -83,8 +85,31 @@ class Mailbox:
 
 
 class _Handler:
-    def __init__(self, mailbox: Mailbox) -> None:
+    def __init__(
+        self,
+        mailbox: Mailbox,
+        refuse_domains: frozenset[str] = frozenset(),
+        defer_domains: frozenset[str] = frozenset(),
+    ) -> None:
         self._mailbox = mailbox
+        self._refuse = refuse_domains
+        self._defer = defer_domains
+
+    async def handle_RCPT(
+        self,
+        _server: SMTP,
+        _session: Session,
+        envelope: Envelope,
+        address: str,
+        _rcpt_options: list[str],
+    ) -> str:
+        domain = address.rpartition("@")[2].lower()
+        if domain in self._refuse:
+            return "550 5.1.1 No such mailbox here"
+        if domain in self._defer:
+            return "450 4.2.1 Mailbox temporarily unavailable, try again later"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, _server: SMTP, _session: Session, envelope: Envelope) -> str:
         content = envelope.original_content or b""
@@ -147,11 +172,22 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--smtp-port", type=int, default=1025)
     parser.add_argument("--http-port", type=int, default=8025)
+    parser.add_argument(
+        "--refuse-domain", action="append", default=[], help="550 for recipients at this domain"
+    )
+    parser.add_argument(
+        "--defer-domain", action="append", default=[], help="450 for recipients at this domain"
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s mail %(levelname)s %(message)s")
     logging.getLogger("mail.log").setLevel(logging.WARNING)  # aiosmtpd's per-command chatter
     mailbox = Mailbox()
-    controller = Controller(_Handler(mailbox), hostname=args.host, port=args.smtp_port)
+    handler = _Handler(
+        mailbox,
+        refuse_domains=frozenset(d.lower() for d in args.refuse_domain),
+        defer_domains=frozenset(d.lower() for d in args.defer_domain),
+    )
+    controller = Controller(handler, hostname=args.host, port=args.smtp_port)
     controller.start()
     log.info(
         "SMTP on %s:%s, mailbox on http://%s:%s",
@@ -161,7 +197,14 @@ def main(argv: list[str] | None = None) -> None:
         args.http_port,
     )
     try:
-        uvicorn.run(create_app(mailbox), host=args.host, port=args.http_port, log_level="warning")
+        # Like the other emulators: a request still in flight does not hold up shutdown.
+        uvicorn.run(
+            create_app(mailbox),
+            host=args.host,
+            port=args.http_port,
+            log_level="warning",
+            timeout_graceful_shutdown=2,
+        )
     finally:
         controller.stop()
 

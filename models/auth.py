@@ -16,7 +16,13 @@ from models.base import CamelModel
 # into the inputs' `pattern` attributes, so the browser checks exactly the same thing.
 USERNAME_PATTERN = r"[A-Za-z0-9_.\-]{3,32}"
 NAME_PATTERN = r"[A-Za-zА-Яа-яЁё][A-Za-zА-Яа-яЁё' \-]{0,63}"
-EMAIL_PATTERN = r"[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}"
+# No spaces, control characters (C0, DEL, C1), nor the characters an address header would need
+# quoted (`<>()[]\,;:"`): such an address either cannot be delivered or breaks the header.
+# Written for both engines: Python's `re` and the browser's `pattern` (a JavaScript RegExp in `v`
+# mode, where `(` `)` `[` `]` `\` must be escaped in a class; its `\s` also has U+FEFF).
+_EMAIL_CHAR = r'[^@\s\ufeff<>\(\)\[\]\\,;:"\x00-\x1f\x7f-\x9f]'
+EMAIL_PATTERN = rf"{_EMAIL_CHAR}{{1,64}}@{_EMAIL_CHAR}+\.{_EMAIL_CHAR}{{2,}}"
+EMAIL_MAX = 254  # RFC 5321's limit on a forward path; the page's input has it as `maxlength`
 PHONE_PATTERN = r"\+?[0-9][0-9 \(\)\-]{9,19}"
 PASSWORD_MIN = 8
 PASSWORD_MAX = 128
@@ -120,6 +126,8 @@ class RegisterRequest(CamelModel):
     @field_validator("email")
     @classmethod
     def _email(cls, v: str) -> str:
+        if len(v) > EMAIL_MAX:
+            raise ValueError(f"e-mail: не длиннее {EMAIL_MAX} символов")
         return _check(EMAIL_PATTERN, v, "e-mail вида name@example.ru").lower()
 
     @field_validator("phone")

@@ -14,6 +14,9 @@ MAX_DB_INT = 2**31 - 1
 Id = Annotated[int, Field(ge=1, le=MAX_DB_INT)]
 Version = Annotated[int, Field(ge=0, le=MAX_DB_INT)]
 
+# Free text from a request: no control characters (PostgreSQL cannot even store a NUL in text).
+NO_CONTROL_CHARS = r"^[^\x00-\x1f\x7f]*$"
+
 # Roubles with two decimal places inside; a JSON number on the wire (the spec's `double`).
 Roubles = Annotated[Decimal, PlainSerializer(float, return_type=float, when_used="json")]
 

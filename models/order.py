@@ -7,22 +7,29 @@ Statuses:
     COMPLETED    delivered or picked up
     CANCELED     cancelled by the shopper before payment
     FAILED       checkout failed after it started; money, if taken, was returned
+    MERGED       checkout gave it back while the shopper had another cart open: its goods
+                 joined that cart (failure_reason names it)
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
+from typing import Annotated
 
 from pydantic import Field as PydanticField
 from sqlalchemy import CheckConstraint, Column, Enum, Index, text
 from sqlmodel import Field, SQLModel
 
 from core.timeutil import UTCDateTime, utcnow
-from models.base import CamelModel, Roubles
+from models.base import CamelModel, Id, Roubles, Version
 
 MAX_ITEMS = 50
 MAX_QUANTITY = 99
+# An order id as a client names it: ours are UUIDs, a client's own (for safe retries) is 8–36 of
+# these characters. Anything else can name no order.
+ORDER_ID_PATTERN = r"^[A-Za-z0-9\-]+$"
+OrderId = Annotated[str, PydanticField(min_length=1, max_length=36, pattern=ORDER_ID_PATTERN)]
 
 
 class OrderStatus(StrEnum):
@@ -32,6 +39,7 @@ class OrderStatus(StrEnum):
     COMPLETED = "COMPLETED"
     CANCELED = "CANCELED"
     FAILED = "FAILED"
+    MERGED = "MERGED"
 
 
 class Order(SQLModel, table=True):
@@ -85,7 +93,7 @@ class OrderItem(SQLModel, table=True):
 
 
 class ProductRef(CamelModel):
-    id: int
+    id: Id
 
 
 class ItemRequest(CamelModel):
@@ -97,7 +105,7 @@ class PlaceRequest(CamelModel):
     """POST /order/place. `id` is optional: a client that sends one can retry safely."""
 
     id: str | None = PydanticField(
-        default=None, min_length=8, max_length=36, pattern=r"^[A-Za-z0-9\-]+$"
+        default=None, min_length=8, max_length=36, pattern=ORDER_ID_PATTERN
     )
     order_items: list[ItemRequest] = PydanticField(min_length=1, max_length=MAX_ITEMS)
 
@@ -105,8 +113,8 @@ class PlaceRequest(CamelModel):
 class ChangeRequest(CamelModel):
     """PUT /order/adjust, /order/cancel, /order/process: the order as the client last saw it."""
 
-    id: str
-    version: int
+    id: OrderId
+    version: Version
     order_items: list[ItemRequest] = PydanticField(default_factory=list, max_length=MAX_ITEMS)
 
 

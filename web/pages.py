@@ -29,7 +29,8 @@ from core.money import format_roubles, to_kopecks
 from core.timeutil import to_moscow
 from models import auth as auth_models
 from models.auth import User
-from models.order import ItemRequest, ProductRef
+from models.base import Id
+from models.order import ItemRequest, OrderId, ProductRef
 from models.payloads import CheckoutState
 from services import auth, billing, delivery, order, payment, store
 
@@ -100,7 +101,7 @@ async def _product(
 
 @router.get("/product/{product_id}", response_class=HTMLResponse)
 async def product_page(
-    request: Request, user: OptionalUser, session: SessionDep, product_id: int
+    request: Request, user: OptionalUser, session: SessionDep, product_id: Id
 ) -> Response:
     """The product's description, availability and «Добавить в корзину»."""
     return await _product(request, session, user, product_id)
@@ -111,7 +112,7 @@ async def add_to_cart(
     request: Request,
     user: OptionalUser,
     session: SessionDep,
-    product_id: Annotated[int, Form(alias="productId")],
+    product_id: Annotated[Id, Form(alias="productId")],
 ) -> Response:
     """«Добавить в корзину»: a new order with this item, or one more in the open one."""
     if user is None:
@@ -167,7 +168,11 @@ def return_target(state: CheckoutState) -> str | None:
 
 @router.get("/checkout/{order_id}", response_class=HTMLResponse)
 async def checkout_page(
-    request: Request, session: SessionDep, temporal: TemporalDep, user: OptionalUser, order_id: str
+    request: Request,
+    session: SessionDep,
+    temporal: TemporalDep,
+    user: OptionalUser,
+    order_id: OrderId,
 ) -> Response:
     """«Оформление заказа»: delivery choice, then «Оплатить заказ» and the payment method."""
     if user is None:
@@ -188,7 +193,11 @@ async def checkout_page(
 
 @router.get("/checkout/{order_id}/result", response_class=HTMLResponse)
 async def checkout_result(
-    request: Request, session: SessionDep, temporal: TemporalDep, user: OptionalUser, order_id: str
+    request: Request,
+    session: SessionDep,
+    temporal: TemporalDep,
+    user: OptionalUser,
+    order_id: OrderId,
 ) -> Response:
     """The payment result: «Оплачено» with the order, or the error and the two ways on."""
     if user is None:
@@ -201,7 +210,11 @@ async def checkout_result(
 
 @router.get("/checkout/{order_id}/return", response_class=HTMLResponse)
 async def checkout_return(
-    request: Request, session: SessionDep, temporal: TemporalDep, user: OptionalUser, order_id: str
+    request: Request,
+    session: SessionDep,
+    temporal: TemporalDep,
+    user: OptionalUser,
+    order_id: OrderId,
 ) -> Response:
     """Where the bank sends the shopper back («Проверяем оплату…»): the page waits for the
     checkout to learn the bank's outcome, then moves on to the result."""
@@ -228,6 +241,7 @@ async def register_page(request: Request, user: OptionalUser) -> Response:
             "email": auth_models.EMAIL_PATTERN,
             "phone": auth_models.PHONE_PATTERN,
         },
+        email_max=auth_models.EMAIL_MAX,
         password_min=auth_models.PASSWORD_MIN,
         password_max=auth_models.PASSWORD_MAX,
     )

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import smtplib
+from collections.abc import Iterator
+
 import pytest
 from sqlmodel import select
 from temporalio.exceptions import ApplicationError
@@ -23,7 +26,7 @@ from models.payloads import (
     WelcomeMailInput,
 )
 from services import auth
-from tests.conftest import MailEmulator
+from tests.conftest import MailEmulator, emulator_process, free_ports
 
 STORE_URL = "http://shop.test"
 
@@ -149,3 +152,74 @@ async def test_welcome_mail_reaches_the_mailbox_over_real_smtp(
     received = mail_emulator.messages(to=email)
     assert [m["subject"] for m in received] == ["Добро пожаловать в Shopflow"]
     assert "Здравствуйте, Кира!" in received[0]["body"]
+
+
+@pytest.fixture(scope="module")
+def refusing_mail_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MailEmulator]:
+    """The real mail emulator process, refusing every recipient at refused.example for good
+    (550) and at later.example for now (450)."""
+    smtp_port, http_port = free_ports(2)
+    emulator = MailEmulator(smtp_port=smtp_port, http_url=f"http://127.0.0.1:{http_port}")
+    args = [
+        *("--smtp-port", str(smtp_port), "--http-port", str(http_port)),
+        *("--refuse-domain", "refused.example", "--defer-domain", "later.example"),
+    ]
+    with emulator_process(
+        "emulators.mail",
+        args,
+        f"{emulator.http_url}/api/messages",
+        tmp_path_factory.mktemp("refusing-mail"),
+    ):
+        yield emulator
+
+
+async def _welcome_to(
+    sessions: SessionFactory, server: MailEmulator, username: str, email: str
+) -> tuple[ActivityEnvironment, NotificationActivities, WelcomeMailInput]:
+    mailer = SmtpMailer(host="127.0.0.1", port=server.smtp_port, sender="noreply@shop.test")
+    notification = NotificationActivities(sessions, mailer, STORE_URL)
+    env = ActivityEnvironment()
+    await env.run(
+        notification.create_account,
+        NotificationAccountInput(username=username, email=email, phone="+79123456782"),
+    )
+    mail = WelcomeMailInput(username=username, first_name="Дана", idempotency_key=f"w-{email}")
+    return env, notification, mail
+
+
+async def test_a_permanent_smtp_refusal_is_a_non_retryable_domain_error(
+    sessions: SessionFactory, refusing_mail_server: MailEmulator
+) -> None:
+    email = f"dana-{id(sessions)}@refused.example"
+    env, notification, mail = await _welcome_to(sessions, refusing_mail_server, "dana", email)
+
+    with pytest.raises(ApplicationError) as caught:
+        await env.run(notification.send_welcome_mail, mail)
+
+    assert caught.value.type == "MailRejectedError"
+    assert caught.value.non_retryable, "a 550 stays a 550: no day of retries"
+    assert "550" in caught.value.message
+    assert caught.value.details == ({"email": "адрес не принимает почту"},)
+    async with transaction(sessions) as session:
+        assert (await session.exec(select(Notification))).one().sent_at is None
+    assert refusing_mail_server.messages(to=email) == []
+
+
+async def test_a_temporary_smtp_refusal_is_left_to_the_retry_policy(
+    sessions: SessionFactory, refusing_mail_server: MailEmulator
+) -> None:
+    email = f"egor-{id(sessions)}@later.example"
+    env, notification, mail = await _welcome_to(sessions, refusing_mail_server, "egor", email)
+
+    with pytest.raises(smtplib.SMTPRecipientsRefused) as caught:  # not a domain error
+        await env.run(notification.send_welcome_mail, mail)
+    assert [code for code, _ in caught.value.recipients.values()] == [450]
+
+
+async def test_the_refusing_server_still_takes_other_domains(
+    sessions: SessionFactory, refusing_mail_server: MailEmulator
+) -> None:
+    email = f"fedor-{id(sessions)}@example.ru"
+    env, notification, mail = await _welcome_to(sessions, refusing_mail_server, "fedor", email)
+    assert (await env.run(notification.send_welcome_mail, mail)).sent
+    assert len(refusing_mail_server.messages(to=email)) == 1
