@@ -20,7 +20,6 @@ from services import order
 FINISHES = {
     "PAID": (OrderStatus.PAID, order.CHECKOUT_RUNNING),
     "FAILED": (OrderStatus.FAILED, order.CHECKOUT_RUNNING),
-    "NEW": (OrderStatus.NEW, order.CHECKOUT_RUNNING),
 }
 
 
@@ -54,7 +53,14 @@ class OrderActivities:
     @activity.defn(name="order.finish_checkout")
     @domain_errors
     async def finish_checkout(self, data: FinishCheckoutInput) -> OrderRef:
-        """The order's outcome: PAID, FAILED with the reason, or NEW (back to the cart)."""
+        """The order's outcome: PAID, FAILED with the reason, or NEW: back to the cart (answers
+        the cart that holds the goods now, another open cart if the shopper has one)."""
+        if data.status == "NEW":
+            async with transaction(self._sessions) as session:
+                cart = await order.return_to_cart(
+                    session=session, order_id=data.order_id, reason=data.reason
+                )
+            return OrderRef(cart.order.id)
         to, allowed = FINISHES[data.status]
         async with transaction(self._sessions) as session:
             await order.move_checkout(

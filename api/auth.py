@@ -17,7 +17,7 @@ from temporalio.common import (
     WorkflowIDConflictPolicy,
     WorkflowIDReusePolicy,
 )
-from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
+from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from api.deps import (
@@ -29,13 +29,14 @@ from api.deps import (
     SettingsDep,
     TemporalDep,
 )
+from api.temporal import domain_error, queues_of
 from core.db import SessionFactory, transaction
-from core.errors import AlreadyExistsError, DomainError, error_class
+from core.errors import AlreadyExistsError, NotFoundError
 from core.settings import Settings
 from models.auth import USERNAME_PATTERN, LoginRequest, RegisterRequest, User, UserPublic
 from models.payloads import RegistrationInput, RegistrationResult
 from services import auth
-from workflows.policies import CUSTOMER_ID, FLOW_STATUS, REGISTRATION_TIMEOUT, WORKFLOW_QUEUE
+from workflows.policies import CUSTOMER_ID, FLOW_STATUS, REGISTRATION_TIMEOUT
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 
@@ -44,17 +45,8 @@ def _public(user: User | RegisterRequest) -> UserPublic:
     return UserPublic.model_validate(user, from_attributes=True)
 
 
-def domain_error_from(exc: WorkflowFailureError) -> DomainError:
-    """The domain error a failed workflow ended with (its type names the class)."""
-    cause = exc.cause
-    if isinstance(cause, ApplicationError) and cause.type:
-        details = cause.details[0] if cause.details and isinstance(cause.details[0], dict) else {}
-        return error_class(cause.type)(cause.message, fields=details)
-    return DomainError("Операция не выполнена")
-
-
 async def register_customer(
-    *, data: RegisterRequest, sessions: SessionFactory, temporal: Client, wait: float
+    *, data: RegisterRequest, sessions: SessionFactory, temporal: Client, settings: Settings
 ) -> bool:
     """Run the registration workflow; True once it finished, False if it is still running."""
     async with transaction(sessions) as session:
@@ -62,6 +54,7 @@ async def register_customer(
     password_hash = await asyncio.to_thread(auth.hash_password, data.password)
     async with transaction(sessions) as session:
         credential_id = await auth.stash_credential(session=session, password_hash=password_hash)
+    queues = queues_of(settings)
     try:
         handle = await temporal.start_workflow(
             "Registration",
@@ -72,9 +65,10 @@ async def register_customer(
                 email=data.email,
                 phone=data.phone,
                 credential_id=credential_id,
+                queues=queues,
             ),
             id=f"registration-{data.username}",
-            task_queue=WORKFLOW_QUEUE,
+            task_queue=queues.workflows,
             result_type=RegistrationResult,
             execution_timeout=REGISTRATION_TIMEOUT,
             id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY,
@@ -92,11 +86,11 @@ async def register_customer(
             "Пользователь уже существует", fields={"username": "этот логин уже занят"}
         ) from exc
     try:
-        await asyncio.wait_for(handle.result(), timeout=wait)
+        await asyncio.wait_for(handle.result(), timeout=settings.registration_wait_seconds)
     except TimeoutError:
         return False
     except WorkflowFailureError as exc:
-        raise domain_error_from(exc) from exc
+        raise domain_error(exc, "Операция не выполнена") from exc
     return True
 
 
@@ -176,7 +170,7 @@ async def register(
 ) -> JSONResponse:
     """Register a new customer: auth user, wallet, payment profile, notifications, welcome mail."""
     finished = await register_customer(
-        data=body, sessions=sessions, temporal=temporal, wait=settings.registration_wait_seconds
+        data=body, sessions=sessions, temporal=temporal, settings=settings
     )
     return JSONResponse(
         _public(body).model_dump(mode="json", by_alias=True), status_code=200 if finished else 202
@@ -193,9 +187,13 @@ async def login(
     old_session_id: Annotated[str | None, Cookie(alias="oldSessionId")] = None,
 ) -> UserPublic:
     """Check the password and rotate the session: the old session id stops working."""
+    username = body.username.strip()
+    if username and body.password and not re.fullmatch(USERNAME_PATTERN, username):
+        # No login can look like this (nor reach the database: a NUL is an error in PostgreSQL).
+        raise NotFoundError("Пользователь с таким логином не найден")
     user, token = await auth.login(
         session=session,
-        username=body.username.strip(),
+        username=username,
         password=body.password,
         old_token=old_session or old_session_id,
         ttl=timedelta(hours=settings.session_ttl_hours),

@@ -7,22 +7,27 @@ from typing import Any, Literal
 
 from fastapi import APIRouter
 from pydantic import Field
-from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.client import (
+    Client,
+    WithStartWorkflowOperation,
+    WorkflowHandle,
+    WorkflowUpdateFailedError,
+)
 from temporalio.common import (
     SearchAttributePair,
     TypedSearchAttributes,
     WorkflowIDConflictPolicy,
     WorkflowIDReusePolicy,
 )
-from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
-from api.deps import CurrentUser, SessionFactoryDep, TemporalDep
+from api.deps import CurrentUser, SessionFactoryDep, SettingsDep, TemporalDep
+from api.temporal import bounded, domain_error, queues_of
 from core.db import SessionFactory, transaction
-from core.errors import ConflictError, DomainError, NotFoundError, StaleVersionError, error_class
-from core.money import to_roubles
+from core.errors import ConflictError, NotFoundError, StaleVersionError
+from core.money import to_kopecks, to_roubles
 from core.settings import Settings
-from models.base import CamelModel, Roubles
+from models.base import NO_CONTROL_CHARS, CamelModel, Id, Roubles
 from models.order import OrderStatus
 from models.payloads import (
     CheckoutInput,
@@ -33,7 +38,7 @@ from models.payloads import (
 )
 from services import order
 from services.order import OrderView
-from workflows.policies import CHECKOUT_TIMEOUT, CUSTOMER_ID, FLOW_STATUS, ORDER_ID, WORKFLOW_QUEUE
+from workflows.policies import CHECKOUT_TIMEOUT, CUSTOMER_ID, FLOW_STATUS, ORDER_ID
 
 router = APIRouter(prefix="/checkout", tags=["checkout"])
 
@@ -43,14 +48,14 @@ def workflow_id(order_id: str) -> str:
 
 
 class DeliveryBody(CamelModel):
-    kind: str
-    address: str = ""
-    company_name: str = ""
-    pickup_point_id: int | None = None
+    kind: Literal["COURIER", "PICKUP"]
+    address: str = Field(default="", max_length=300, pattern=NO_CONTROL_CHARS)
+    company_name: str = Field(default="", max_length=100, pattern=NO_CONTROL_CHARS)
+    pickup_point_id: Id | None = None
 
 
 class CostBody(CamelModel):
-    cost: Roubles
+    cost: Roubles = Field(ge=0, le=1_000_000)
 
 
 class PayBody(CamelModel):
@@ -58,7 +63,7 @@ class PayBody(CamelModel):
     карта»). `saveCard`: remember a new card once the bank has it (the bank keeps the number)."""
 
     method: Literal["WALLET", "BANK_CARD", "SBP", "QR_PAY", "GIFT_CARD"]
-    token_id: int | None = Field(default=None, ge=1)
+    token_id: Id | None = None
     save_card: bool = False
 
     def request(self) -> PayRequest:
@@ -88,6 +93,7 @@ class CheckoutPublic(CamelModel):
     last_error: str
     failure_reason: str
     payment_url: str
+    cart_order_id: str  # after BACK_TO_CART / EXPIRED: the cart holding the goods now
 
 
 def public(state: CheckoutState) -> CheckoutPublic:
@@ -114,38 +120,34 @@ def public(state: CheckoutState) -> CheckoutPublic:
         last_error=state.last_error,
         failure_reason=state.failure_reason,
         payment_url=state.payment_url,
+        cart_order_id=state.cart_order_id,
     )
 
 
-def _refusal(exc: WorkflowUpdateFailedError) -> DomainError:
-    """The domain error an Update was refused or failed with."""
-    cause: BaseException | None = exc.cause
-    while cause is not None and not isinstance(cause, ApplicationError):
-        cause = cause.__cause__ or getattr(cause, "cause", None)
-    if isinstance(cause, ApplicationError):
-        details = cause.details[0] if cause.details and isinstance(cause.details[0], dict) else {}
-        return error_class(cause.type or "ConflictError")(cause.message, fields=details)
-    return ConflictError("Действие сейчас недоступно")
+def checkout_input(settings: Settings, order_id: str, username: str, version: int) -> CheckoutInput:
+    return CheckoutInput(
+        order_id=order_id,
+        username=username,
+        version=version,
+        idle_timeout_seconds=int(settings.checkout_idle_minutes * 60),
+        public_url=settings.public_url,
+        bank_wait_seconds=int(settings.bank_wait_minutes * 60),
+        bank_poll_seconds=max(1, int(settings.bank_poll_seconds)),
+        queues=queues_of(settings),
+    )
 
 
 async def start_checkout(
     *, temporal: Client, settings: Settings, order_id: str, username: str, version: int
 ) -> CheckoutState:
-    """Start the order's checkout, or reach the one already running; answers once stock is held."""
-    handle: WorkflowHandle[Any, CheckoutState] = await temporal.start_workflow(
+    """Start the order's checkout, or reach the one already running, and ask it `ready` in the
+    same call (update-with-start); answers once stock is held."""
+    data = checkout_input(settings, order_id, username, version)
+    start: WithStartWorkflowOperation[Any, CheckoutState] = WithStartWorkflowOperation(
         "Checkout",
-        CheckoutInput(
-            order_id=order_id,
-            username=username,
-            version=version,
-            idle_timeout_seconds=int(settings.checkout_idle_minutes * 60),
-            public_url=settings.public_url,
-            bank_wait_seconds=int(settings.bank_wait_minutes * 60),
-            bank_poll_seconds=max(1, int(settings.bank_poll_seconds)),
-        ),
+        data,
         id=workflow_id(order_id),
-        task_queue=WORKFLOW_QUEUE,
-        result_type=CheckoutState,
+        task_queue=data.queues.workflows,
         execution_timeout=CHECKOUT_TIMEOUT,
         id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
         id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
@@ -158,17 +160,29 @@ async def start_checkout(
         ),
         static_summary=f"Оформление заказа {order_id[:8]} клиентом {username}",
     )
-    return await _update(handle, "ready")
-
-
-async def _update(handle: WorkflowHandle[Any, Any], name: str, arg: object = None) -> CheckoutState:
     try:
-        if arg is None:
-            state: CheckoutState = await handle.execute_update(name, result_type=CheckoutState)
-        else:
-            state = await handle.execute_update(name, arg, result_type=CheckoutState)
+        return await bounded(
+            temporal.execute_update_with_start_workflow(
+                "ready", start_workflow_operation=start, result_type=CheckoutState
+            ),
+            settings.update_wait_seconds,
+        )
     except WorkflowUpdateFailedError as exc:
-        raise _refusal(exc) from exc
+        raise domain_error(exc) from exc
+
+
+async def _update(
+    handle: WorkflowHandle[Any, Any], settings: Settings, update: str, arg: object = None
+) -> CheckoutState:
+    """One Update of the running checkout, bounded; its refusal as the domain error."""
+    args = [] if arg is None else [arg]
+    try:
+        state: CheckoutState = await bounded(
+            handle.execute_update(update, args=args, result_type=CheckoutState),
+            settings.update_wait_seconds,
+        )
+    except WorkflowUpdateFailedError as exc:
+        raise domain_error(exc) from exc
     except RPCError as exc:
         if exc.status == RPCStatusCode.NOT_FOUND:
             raise ConflictError("Оформление уже завершено: откройте корзину заново") from exc
@@ -188,12 +202,18 @@ async def _owned_handle(
 
 @router.get("/{order_id}/state", response_model=CheckoutPublic)
 async def state(
-    order_id: str, user: CurrentUser, sessions: SessionFactoryDep, temporal: TemporalDep
+    order_id: str,
+    user: CurrentUser,
+    sessions: SessionFactoryDep,
+    temporal: TemporalDep,
+    settings: SettingsDep,
 ) -> CheckoutPublic:
     """Where the checkout is (a Query: answered from the run's state)."""
     handle = await _owned_handle(sessions, temporal, user.username, order_id)
     try:
-        current: CheckoutState = await handle.query("state", result_type=CheckoutState)
+        current: CheckoutState = await bounded(
+            handle.query("state", result_type=CheckoutState), settings.update_wait_seconds
+        )
     except RPCError as exc:
         if exc.status == RPCStatusCode.NOT_FOUND:
             raise NotFoundError("Оформление этого заказа не начиналось") from exc
@@ -208,10 +228,11 @@ async def choose_delivery(
     user: CurrentUser,
     sessions: SessionFactoryDep,
     temporal: TemporalDep,
+    settings: SettingsDep,
 ) -> CheckoutPublic:
     handle = await _owned_handle(sessions, temporal, user.username, order_id)
     request = DeliveryRequest(body.kind, body.address, body.company_name, body.pickup_point_id)
-    return public(await _update(handle, "choose_delivery", request))
+    return public(await _update(handle, settings, "choose_delivery", request))
 
 
 @router.post("/{order_id}/confirm-delivery-cost", response_model=CheckoutPublic)
@@ -221,10 +242,11 @@ async def confirm_cost(
     user: CurrentUser,
     sessions: SessionFactoryDep,
     temporal: TemporalDep,
+    settings: SettingsDep,
 ) -> CheckoutPublic:
     handle = await _owned_handle(sessions, temporal, user.username, order_id)
-    kopecks = int(body.cost * 100)
-    return public(await _update(handle, "confirm_delivery_cost", CostConfirmation(kopecks)))
+    confirmation = CostConfirmation(to_kopecks(body.cost))
+    return public(await _update(handle, settings, "confirm_delivery_cost", confirmation))
 
 
 @router.post("/{order_id}/pay", response_model=CheckoutPublic)
@@ -234,36 +256,50 @@ async def pay(
     user: CurrentUser,
     sessions: SessionFactoryDep,
     temporal: TemporalDep,
+    settings: SettingsDep,
 ) -> CheckoutPublic:
     """«Оплатить»: answers when the order is paid or the attempt failed (then pay again), or with
     `paymentUrl` (step AWAITING_BANK) where the shopper finishes paying on the bank's page."""
-    return await pay_order(sessions, temporal, user.username, order_id, body)
+    return await pay_order(sessions, temporal, settings, user.username, order_id, body)
 
 
 async def pay_order(
-    sessions: SessionFactory, temporal: Client, username: str, order_id: str, body: PayBody
+    sessions: SessionFactory,
+    temporal: Client,
+    settings: Settings,
+    username: str,
+    order_id: str,
+    body: PayBody,
 ) -> CheckoutPublic:
     handle = await _owned_handle(sessions, temporal, username, order_id)
-    return public(await _update(handle, "pay", body.request()))
+    return public(await _update(handle, settings, "pay", body.request()))
 
 
 @router.post("/{order_id}/leave-bank-page", response_model=CheckoutPublic)
 async def leave_bank_page(
-    order_id: str, user: CurrentUser, sessions: SessionFactoryDep, temporal: TemporalDep
+    order_id: str,
+    user: CurrentUser,
+    sessions: SessionFactoryDep,
+    temporal: TemporalDep,
+    settings: SettingsDep,
 ) -> CheckoutPublic:
     """«Выбрать другой способ оплаты» instead of finishing on the bank's page: the attempt fails
     and the payment choice is back (if the bank still completes it, the money is returned)."""
     handle = await _owned_handle(sessions, temporal, user.username, order_id)
-    return public(await _update(handle, "leave_bank_page"))
+    return public(await _update(handle, settings, "leave_bank_page"))
 
 
 @router.post("/{order_id}/back", response_model=CheckoutPublic)
 async def back(
-    order_id: str, user: CurrentUser, sessions: SessionFactoryDep, temporal: TemporalDep
+    order_id: str,
+    user: CurrentUser,
+    sessions: SessionFactoryDep,
+    temporal: TemporalDep,
+    settings: SettingsDep,
 ) -> CheckoutPublic:
     """Back to the cart: the stock is released at once and the order is editable again."""
     handle = await _owned_handle(sessions, temporal, user.username, order_id)
-    return public(await _update(handle, "back_to_cart"))
+    return public(await _update(handle, settings, "back_to_cart"))
 
 
 async def process_order(

@@ -28,8 +28,9 @@ from api.billing import gift_card_public
 from api.checkout import CheckoutPublic, PayBody, pay_order
 from api.deps import CurrentUser, SessionDep, SessionFactoryDep, SettingsDep, TemporalDep
 from core.errors import AuthError, ValidationError
-from models.base import CamelModel, Roubles
+from models.base import CamelModel, Id, Roubles
 from models.billing import GiftCard
+from models.order import OrderId
 from models.payloads import BankNotice
 from models.payment import SavedCard
 from services import billing, payment
@@ -42,7 +43,8 @@ ERRORS: dict[int | str, dict[str, str]] = {
     404: {"description": "Payment means, code or order not found"},
     409: {"description": "Inappropriate state (e.g. a gift card activated by someone else)"},
 }
-FLOW_ID = re.compile(r"^payment-[a-z]+-[\w-]{1,80}-\d{1,4}$")
+FLOW_ID = re.compile(r"payment-[a-z]+-[\w-]{1,80}-\d{1,4}", re.ASCII)
+PAYMENT_ID = re.compile(r"[\w-]{1,80}", re.ASCII)  # the bank's id; it names a workflow run
 
 
 class TokenPublic(CamelModel):
@@ -71,7 +73,7 @@ class OrderPayBody(PayBody):
     """The checkout's «Оплатить» body plus the order; `tokenType` is the spec's name for the
     method (QR_PAY = СБП)."""
 
-    order_id: str = Field(min_length=1, max_length=36)
+    order_id: OrderId
     method: Literal["WALLET", "BANK_CARD", "SBP", "QR_PAY", "GIFT_CARD"] = Field(alias="tokenType")
 
 
@@ -140,7 +142,7 @@ async def tokens_add(body: AddTokenBody, user: CurrentUser, session: SessionDep)
 @router.delete("/tokens/delete", responses=ERRORS)
 async def tokens_delete(
     token_type: Annotated[Literal["BANK_CARD", "GIFT_CARD"], Query(alias="tokenType")],
-    token_id: Annotated[int, Query(alias="id", ge=1)],
+    token_id: Annotated[Id, Query(alias="id")],
     user: CurrentUser,
     session: SessionDep,
 ) -> dict[str, bool]:
@@ -156,10 +158,14 @@ async def tokens_delete(
 
 @router.post("/pay", response_model=CheckoutPublic, responses=ERRORS)
 async def pay(
-    body: OrderPayBody, user: CurrentUser, sessions: SessionFactoryDep, temporal: TemporalDep
+    body: OrderPayBody,
+    user: CurrentUser,
+    sessions: SessionFactoryDep,
+    temporal: TemporalDep,
+    settings: SettingsDep,
 ) -> CheckoutPublic:
     """Pay the order being checked out: the same as «Оплатить» on the checkout page."""
-    return await pay_order(sessions, temporal, user.username, body.order_id, body)
+    return await pay_order(sessions, temporal, settings, user.username, body.order_id, body)
 
 
 @router.post("/bank/callback", response_model=CallbackAccepted, responses=ERRORS)
@@ -177,8 +183,13 @@ async def bank_callback(
         body, request.headers.get(SIGNATURE_HEADER, ""), settings.bank_callback_secret
     ):
         raise AuthError("Неверная подпись уведомления банка")
-    notice = parse_callback(body)
-    if not FLOW_ID.match(flow):
+    try:
+        notice = parse_callback(body)
+    except (RecursionError, OverflowError) as exc:  # nested too deep; Infinity as an amount
+        raise ValidationError("Неверное уведомление банка") from exc
+    if not PAYMENT_ID.fullmatch(notice.payment_id) or len(notice.event_id) > 200:
+        raise ValidationError("Неверное уведомление банка", fields={"paymentId": "неверный id"})
+    if not FLOW_ID.fullmatch(flow):
         raise ValidationError("Неизвестный получатель уведомления", fields={"flow": flow})
     signal = BankNotice(notice.payment_id, str(notice.status), notice.event_id)
     for target in (flow, f"bank-late-{notice.payment_id}"):

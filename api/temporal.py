@@ -1,12 +1,20 @@
-"""The API's Temporal client, connected on first use so the API starts even while Temporal boots."""
+"""The API's Temporal client, connected on first use so the API starts even while Temporal boots;
+the one mapping of a Temporal failure to a domain error; the bound on every wait for a run."""
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable
+from typing import TypeVar
 
-from temporalio.client import Client
+from temporalio.client import Client, RPCTimeoutOrCancelledError
 
-from core.errors import UnavailableError
+from core.errors import ConflictError, DomainError, UnavailableError, error_class
+from core.settings import Settings
+from models.payloads import Queues
+from workflows.failures import failure_of
+
+T = TypeVar("T")
 
 
 class LazyTemporalClient:
@@ -35,3 +43,30 @@ class LazyTemporalClient:
                         "Сервис временно недоступен, попробуйте через минуту"
                     ) from exc
             return self._client
+
+
+def domain_error(exc: BaseException, default: str = "Действие сейчас недоступно") -> DomainError:
+    """The domain error a workflow, Update or activity failed with (workflows.failures reads the
+    chain); a failure that carries none becomes a ConflictError with `default`, never the
+    engine's own text."""
+    found = failure_of(exc, default)
+    if not found.domain:
+        return ConflictError(default)
+    return error_class(found.code)(found.message, fields=found.fields)
+
+
+async def bounded(call: Awaitable[T], seconds: float) -> T:
+    """Wait on the engine at most `seconds`: a worker outage answers 503, it never hangs."""
+    try:
+        return await asyncio.wait_for(call, timeout=seconds)
+    except (TimeoutError, RPCTimeoutOrCancelledError) as exc:
+        # The SDK answers the cancelled wait of an Update with its own error, not TimeoutError.
+        raise UnavailableError(NO_ANSWER) from exc
+
+
+NO_ANSWER = "Магазин сейчас не успевает ответить: обновите страницу через минуту"
+
+
+def queues_of(settings: Settings) -> Queues:
+    """The task queue layout new runs start with."""
+    return Queues(settings.task_queue_prefix, settings.split_task_queues)

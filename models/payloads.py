@@ -10,6 +10,29 @@ from dataclasses import dataclass
 
 
 @dataclass(frozen=True)
+class Queues:
+    """Where a run's tasks go. One queue (`split=False`, the default deployment) carries the
+    workflows and every activity, so activities start eagerly on the worker that runs the
+    workflow; `split=True` gives each domain's activities a queue of its own (`{prefix}-billing`,
+    …) and the workflows `{prefix}-flows`, to deploy and scale them apart. A run carries the
+    layout it started with in its input, so changing the setting never strands a running flow."""
+
+    prefix: str = "shopflow"
+    split: bool = False
+
+    @property
+    def workflows(self) -> str:
+        return f"{self.prefix}-flows" if self.split else self.prefix
+
+    def activities(self, domain: str) -> str:
+        return f"{self.prefix}-{domain}" if self.split else self.prefix
+
+
+# Runs started before the layout was carried used the per-domain queues under this prefix.
+LEGACY_QUEUES = Queues(split=True)
+
+
+@dataclass(frozen=True)
 class RegistrationInput:
     username: str
     first_name: str
@@ -18,6 +41,7 @@ class RegistrationInput:
     phone: str
     # A reference to the password hash stashed by auth; the hash itself never enters history.
     credential_id: str
+    queues: Queues = LEGACY_QUEUES
 
 
 @dataclass(frozen=True)
@@ -90,6 +114,13 @@ class CheckoutInput:
     public_url: str = ""  # the store's address, for the bank's return and callback URLs
     bank_wait_seconds: int = 15 * 60
     bank_poll_seconds: int = 20
+    queues: Queues = LEGACY_QUEUES
+
+    @property
+    def key(self) -> str:
+        """This checkout of the order, unique across its runs: each checkout begins at a new
+        version of the order (beginning and giving the order back both bump it)."""
+        return f"{self.order_id}-v{self.version}"
 
 
 @dataclass(frozen=True)
@@ -192,6 +223,10 @@ class PaymentInput:
     token_id: int | None = None
     save_card: bool = False
     bank: BankSetup | None = None
+    queues: Queues = LEGACY_QUEUES
+    # The attempt's id: its run id and every money step's idempotency key. Empty in runs started
+    # before it was carried: `payment-{purpose}-{reference_id}-{attempt}` then.
+    key: str = ""
 
 
 @dataclass(frozen=True)
@@ -305,8 +340,10 @@ class LatePaymentInput:
     payment_id: str
     method: str
     reference: str  # the order (or gift card, top-up) the payment was for
-    poll_seconds: int
+    poll_seconds: int  # the first pause between two questions to the bank; it doubles
     watch_seconds: int = 24 * 60 * 60
+    queues: Queues = LEGACY_QUEUES
+    max_poll_seconds: int = 60 * 60
 
 
 @dataclass(frozen=True)
@@ -366,6 +403,7 @@ class CheckoutState:
     last_error: str = ""
     failure_reason: str = ""
     payment_url: str = ""  # the bank's page while AWAITING_BANK
+    cart_order_id: str = ""  # where the goods are after BACK_TO_CART / EXPIRED (merged carts)
 
     @property
     def total_kopecks(self) -> int:

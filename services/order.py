@@ -277,3 +277,71 @@ async def move_checkout(
 
 CHECKOUT_STARTS_FROM = frozenset({OrderStatus.NEW})
 CHECKOUT_RUNNING = frozenset({OrderStatus.IN_PROGRESS})
+
+
+MERGED_INTO = "Товары перенесены в корзину "
+
+
+async def return_to_cart(*, session: AsyncSession, order_id: str, reason: str = "") -> OrderView:
+    """Checkout gives the order back (the shopper went back, or it expired); answers the cart
+    that now holds its goods.
+
+    The order becomes the cart again (NEW) — unless the shopper opened another cart meanwhile
+    (one per shopper): then its goods join that cart, quantities of the same product added up to
+    the limit, and the order is closed as MERGED. Idempotent: a retry answers the same cart.
+    """
+    order = await session.get(Order, order_id, with_for_update=True)
+    if order is None:
+        raise NotFoundError("Заказ не найден")
+    if order.status == OrderStatus.NEW:
+        return OrderView(order, await _items(session, order_id))
+    if order.status == OrderStatus.MERGED:
+        cart_id = order.failure_reason.removeprefix(MERGED_INTO)
+        merged_into = await session.get(Order, cart_id)
+        if merged_into is not None:
+            return OrderView(merged_into, await _items(session, cart_id))
+        raise ConflictError("Корзина, в которую перенесены товары, не найдена")
+    if order.status not in CHECKOUT_RUNNING:
+        raise ConflictError(f"Заказ в статусе {order.status}: вернуть его в корзину нельзя")
+    open_cart = await open_order(session=session, username=order.username)
+    if open_cart is None:
+        try:
+            async with session.begin_nested():
+                return await move_checkout(
+                    session=session,
+                    order_id=order_id,
+                    to=OrderStatus.NEW,
+                    allowed_from=CHECKOUT_RUNNING,
+                    failure_reason=reason,
+                )
+        except IntegrityError:  # a cart was opened at this very moment: merge into it
+            await session.refresh(order)
+            open_cart = await open_order(session=session, username=order.username)
+            if open_cart is None:
+                raise
+    return await _merge_into(session, order, open_cart)
+
+
+async def _merge_into(session: AsyncSession, order: Order, cart: OrderView) -> OrderView:
+    quantities: dict[int, int] = {}
+    named: dict[int, OrderItem] = {}
+    for item in [*cart.items, *await _items(session, order.id)]:
+        quantities[item.product_id] = min(
+            MAX_QUANTITY, quantities.get(item.product_id, 0) + item.quantity
+        )
+        named.setdefault(item.product_id, item)
+    lines = [
+        Line(pid, named[pid].product_name, named[pid].price_kopecks, quantity, MAX_QUANTITY)
+        for pid, quantity in quantities.items()
+    ]
+    await _write_items(session, cart.order.id, lines)
+    cart.order.version, cart.order.updated_at = cart.order.version + 1, utcnow()
+    session.add(cart.order)
+    await move_checkout(
+        session=session,
+        order_id=order.id,
+        to=OrderStatus.MERGED,
+        allowed_from=CHECKOUT_RUNNING,
+        failure_reason=f"{MERGED_INTO}{cart.order.id}",
+    )
+    return OrderView(cart.order, await _items(session, cart.order.id))

@@ -14,6 +14,7 @@ import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import ExitStack, asynccontextmanager, contextmanager
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -27,12 +28,23 @@ from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
 from temporalio.testing import WorkflowEnvironment
 
 from core.db import SessionFactory, create_engine, create_session_factory, normalize_database_url
+from core.timeutil import to_moscow, utcnow
 from models.metadata import metadata
+from models.payloads import Queues
 from workers.migrate import upgrade_async
+from workers.seed import seed_catalog
 from workflows.policies import SEARCH_ATTRIBUTES
 
 PG_URL = os.environ.get("SHOP_TEST_DATABASE_URL", "")
 BACKENDS = ["sqlite", "postgres"] if PG_URL else ["sqlite"]
+# A test's workers finish what they run within this, then are cancelled: a teardown never hangs.
+WORKER_SHUTDOWN = timedelta(seconds=5)
+
+
+def unique_queues(split: bool = False) -> Queues:
+    """Task queues no other test uses (the servers are shared; the queues never are), so no
+    test's worker picks up another test's leftover runs, timers or sabotaged activities."""
+    return Queues(prefix=f"t-{uuid.uuid4().hex[:12]}", split=split)
 
 
 async def _create_pg_database(base_url: str) -> tuple[str, str]:
@@ -72,6 +84,61 @@ async def database_url(
         yield url
     finally:
         await _drop_pg_database(PG_URL, name)
+
+
+@pytest.fixture(scope="session")
+async def catalogue_template(
+    database_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[str]:
+    """A second database of the test's backend, migrated and holding the sample catalogue, seeded
+    once per session: each shopping test gets a copy of it (`seeded_sessions`)."""
+    if database_url.startswith("sqlite"):
+        url = f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('template') / 'catalogue.db'}"
+        await _seed_template(url)
+        yield url
+        return
+    url, name = await _create_pg_database(PG_URL)
+    try:
+        await _seed_template(url)
+        yield url
+    finally:
+        await _drop_pg_database(PG_URL, name)
+
+
+async def _seed_template(url: str) -> None:
+    await upgrade_async(url)
+    template = create_engine(url)
+    try:
+        await seed_catalog(create_session_factory(template), today=to_moscow(utcnow()).date())
+    finally:
+        await template.dispose()  # no connection left: PostgreSQL copies only an idle template
+
+
+@pytest.fixture
+async def seeded_sessions(catalogue_template: str, tmp_path: Path) -> AsyncIterator[SessionFactory]:
+    """A database of this test's own, copied from the catalogue template (a file copy on SQLite,
+    CREATE DATABASE … TEMPLATE on PostgreSQL), dropped after the test."""
+    name = ""
+    if catalogue_template.startswith("sqlite"):
+        copy = tmp_path / "shop.db"
+        shutil.copyfile(make_url(catalogue_template).database or "", copy)
+        url = f"sqlite+aiosqlite:///{copy}"
+    else:
+        base = make_url(normalize_database_url(catalogue_template))
+        name = f"shopflow_test_{uuid.uuid4().hex[:12]}"
+        admin = create_engine(normalize_database_url(PG_URL))
+        async with admin.connect() as conn:
+            await conn.execution_options(isolation_level="AUTOCOMMIT")
+            await conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{base.database}"'))
+        await admin.dispose()
+        url = base.set(database=name).render_as_string(hide_password=False)
+    engine = create_engine(url)
+    try:
+        yield create_session_factory(engine)
+    finally:
+        await engine.dispose()
+        if name:
+            await _drop_pg_database(PG_URL, name)
 
 
 @pytest.fixture(scope="session")

@@ -23,25 +23,23 @@ from adapters.couriers import CourierGateway, HttpCourierGateway
 from adapters.mailer import Mailer, SmtpMailer
 from core.db import SessionFactory, create_engine, create_session_factory
 from core.settings import Settings
+from models.payloads import Queues
 from workflows.checkout import CheckoutWorkflow
 from workflows.payment import LateBankPaymentWorkflow, PaymentWorkflow
-from workflows.policies import (
-    AUTH_QUEUE,
-    BILLING_QUEUE,
-    DELIVERY_QUEUE,
-    NOTIFICATION_QUEUE,
-    ORDER_QUEUE,
-    PAYMENT_QUEUE,
-    STORE_QUEUE,
-    WORKFLOW_QUEUE,
-)
+from workflows.policies import AUTH, BILLING, DELIVERY, NOTIFICATION, ORDER, PAYMENT, STORE
 from workflows.registration import RegistrationWorkflow
 
 # Modules every workflow imports that hold only constants, dataclasses and pure helpers: loaded
 # once instead of again inside the sandbox for every new run (the sandbox's import cost was most
 # of the worker's CPU per checkout in bench/checkout.py). Workflow modules themselves stay
 # sandboxed.
-PURE_MODULES = ("models.payloads", "workflows.policies", "workflows.saga")
+PURE_MODULES = (
+    "models.payloads",
+    "workflows.policies",
+    "workflows.saga",
+    "workflows.failures",
+    "workflows.money",
+)
 WORKFLOW_RUNNER = SandboxedWorkflowRunner(
     restrictions=SandboxRestrictions.default.with_passthrough_modules(*PURE_MODULES)
 )
@@ -78,8 +76,25 @@ def build_dependencies(settings: Settings) -> Dependencies:
     )
 
 
-def activities_by_queue(deps: Dependencies) -> dict[str, list[Any]]:
-    """Each domain's activities, keyed by the task queue that serves them."""
+# The checkout's short database steps run as local activities: in the workflow's worker, whatever
+# the queue layout (workflows/checkout.py, workflows/money.py).
+LOCAL_ACTIVITIES = frozenset(
+    {
+        "order.begin_checkout",
+        "order.finish_checkout",
+        "store.hold_stock",
+        "store.release_stock",
+        "store.confirm_stock",
+        "delivery.quote",
+        "delivery.open_case",
+        "billing.debit_wallet",
+        "billing.debit_gift_card",
+    }
+)
+
+
+def activities_by_domain(deps: Dependencies) -> dict[str, list[Any]]:
+    """Each domain's activities (in the split layout each domain's queue serves its own)."""
     auth = AuthActivities(deps.session_factory)
     billing = BillingActivities(deps.session_factory)
     payment = PaymentActivities(deps.session_factory, deps.bank)
@@ -88,8 +103,8 @@ def activities_by_queue(deps: Dependencies) -> dict[str, list[Any]]:
     store = StoreActivities(deps.session_factory)
     delivery = DeliveryActivities(deps.session_factory, deps.couriers)
     return {
-        AUTH_QUEUE: [auth.create_user, auth.delete_user],
-        BILLING_QUEUE: [
+        AUTH: [auth.create_user, auth.delete_user],
+        BILLING: [
             billing.open_wallet,
             billing.close_empty_wallet,
             billing.debit_wallet,
@@ -97,7 +112,7 @@ def activities_by_queue(deps: Dependencies) -> dict[str, list[Any]]:
             billing.debit_gift_card,
             billing.refund_gift_card,
         ],
-        PAYMENT_QUEUE: [
+        PAYMENT: [
             payment.create_profile,
             payment.delete_profile,
             payment.create_bank_payment,
@@ -106,34 +121,54 @@ def activities_by_queue(deps: Dependencies) -> dict[str, list[Any]]:
             payment.save_card,
             payment.refund_bank_payment,
         ],
-        NOTIFICATION_QUEUE: [
+        NOTIFICATION: [
             notification.create_account,
             notification.delete_account,
             notification.send_welcome_mail,
             notification.send_result_mail,
         ],
-        ORDER_QUEUE: [order.begin_checkout, order.finish_checkout],
-        STORE_QUEUE: [store.hold_stock, store.release_stock, store.confirm_stock],
-        DELIVERY_QUEUE: [delivery.quote, delivery.open_case, delivery.cancel_case],
+        ORDER: [order.begin_checkout, order.finish_checkout],
+        STORE: [store.hold_stock, store.release_stock, store.confirm_stock],
+        DELIVERY: [delivery.quote, delivery.open_case, delivery.cancel_case],
     }
 
 
+def _name(activity: Any) -> str:
+    defn = getattr(activity, "__temporal_activity_definition", None)
+    return str(getattr(defn, "name", ""))
+
+
 def build_workers(
-    client: Client, deps: Dependencies, queues: Sequence[str] | None = None
+    client: Client,
+    deps: Dependencies,
+    queues: Queues,
+    only: Sequence[str] | None = None,
+    activities: dict[str, list[Any]] | None = None,
+    **worker_options: Any,
 ) -> list[Worker]:
-    """One Worker per task queue (all of them unless `queues` names some)."""
-    wanted = set(queues) if queues else None
-    workers = []
-    if wanted is None or WORKFLOW_QUEUE in wanted:
-        workers.append(
-            Worker(
-                client,
-                task_queue=WORKFLOW_QUEUE,
-                workflows=list(WORKFLOWS),
-                workflow_runner=WORKFLOW_RUNNER,
-            )
+    """The workers of a layout: one Worker for the one queue (workflows and every activity), or
+    in the split layout one for the workflows (with the local activities they run) and one per
+    domain queue. `only` names the queues to serve (all by default); `activities` replaces the
+    real ones (tests, benchmarks)."""
+    by_domain = activities if activities is not None else activities_by_domain(deps)
+    wanted = set(only) if only else None
+    every = [fn for functions in by_domain.values() for fn in functions]
+    plan: list[tuple[str, list[Any], bool]] = []
+    if not queues.split:
+        plan.append((queues.workflows, every, True))
+    else:
+        local = [fn for fn in every if _name(fn) in LOCAL_ACTIVITIES]
+        plan.append((queues.workflows, local, True))
+        plan += [(queues.activities(domain), fns, False) for domain, fns in by_domain.items()]
+    return [
+        Worker(
+            client,
+            task_queue=queue,
+            workflows=list(WORKFLOWS) if with_workflows else [],
+            activities=functions,
+            workflow_runner=WORKFLOW_RUNNER,
+            **worker_options,
         )
-    for queue, activities in activities_by_queue(deps).items():
-        if wanted is None or queue in wanted:
-            workers.append(Worker(client, task_queue=queue, activities=activities))
-    return workers
+        for queue, functions, with_workflows in plan
+        if wanted is None or queue in wanted
+    ]

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from temporalio.client import Client
 
 from core.settings import Settings
+from models.payloads import Queues
 from workers.bootstrap import build_dependencies, build_workers
 
 log = logging.getLogger("shopflow.worker")
@@ -32,7 +33,8 @@ async def connect(settings: Settings, attempts: int = 60) -> Client:
 async def run_worker(settings: Settings, queues: Sequence[str] | None = None) -> None:
     client = await connect(settings)
     deps = build_dependencies(settings)
-    workers = build_workers(client, deps, queues)
+    layout = Queues(settings.task_queue_prefix, settings.split_task_queues)
+    workers = build_workers(client, deps, layout, queues)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

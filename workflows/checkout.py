@@ -1,19 +1,27 @@
 """CheckoutWorkflow `checkout-{orderId}`: hold the order's stock, let the shopper choose delivery
-(Updates from the web front), take payment (a child PaymentWorkflow), then confirm stock and
-delivery and mark the order PAID — or undo every step that moved stock or money.
+(Updates from the web front), take payment, then confirm stock and delivery and mark the order
+PAID — or undo every step that moved stock or money.
+
+What it asks of Temporal, measured in bench/checkout.py: the database steps are local activities
+(one marker event each, several in one workflow task); a payment that answers at once (wallet,
+gift card, remembered card) is taken inline, and only the bank's pages (card form, СБП) get a
+child PaymentWorkflow, which waits for the bank; the mails are ordinary activities sent while the
+run goes on.
 
 Every run ends with a CheckoutState in one of PAID, FAILED (with the reason, money returned),
-EXPIRED or BACK_TO_CART (stock released, the order editable again); FlowStatus says which.
+EXPIRED or BACK_TO_CART (stock released, the goods back in the cart); FlowStatus says which.
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Coroutine
 from datetime import timedelta
+from typing import Any
 
 from temporalio import workflow
 from temporalio.common import WorkflowIDReusePolicy
-from temporalio.exceptions import ActivityError, ApplicationError
+from temporalio.exceptions import ApplicationError
 
 from models.payloads import (
     BankSetup,
@@ -33,19 +41,21 @@ from models.payloads import (
     RefundInput,
     ResultMailInput,
 )
+from workflows.failures import STEP_FAILURES, message_of
+from workflows.money import answers_at_once, refund_payment, send_payment_mail, take_at_once
 from workflows.policies import (
     COMPENSATION,
     CUSTOMER_ID,
     DB_STEP,
-    DELIVERY_QUEUE,
+    DELIVERY,
     FLOW_STATUS,
     MAIL_STEP,
-    NOTIFICATION_QUEUE,
+    NOTIFICATION,
+    ORDER,
     ORDER_ID,
-    ORDER_QUEUE,
     PAYMENT_METHOD,
     QUOTE_STEP,
-    STORE_QUEUE,
+    STORE,
 )
 from workflows.saga import Saga
 
@@ -54,16 +64,11 @@ with workflow.unsafe.imports_passed_through():
     from activities.notification import NotificationActivities
     from activities.order import OrderActivities
     from activities.store import StoreActivities
-    from workflows.payment import PaymentWorkflow, refund_payment
+    from workflows.payment import PaymentWorkflow
 
 PAYMENT_METHODS = {"WALLET", "BANK_CARD", "SBP", "GIFT_CARD"}
 FINAL_STEPS = {"PAID", "FAILED", "EXPIRED", "BACK_TO_CART"}
 ANSWERED_STEPS = FINAL_STEPS | {"CHOOSING_DELIVERY", "AWAITING_BANK"}
-
-
-def _message(exc: BaseException) -> str:
-    cause = exc.cause if isinstance(exc, ActivityError) else exc
-    return cause.message if isinstance(cause, ApplicationError) else "Сервис временно недоступен"
 
 
 @workflow.defn(name="Checkout")
@@ -75,6 +80,7 @@ class CheckoutWorkflow:
         self._pay: PayRequest | None = None
         self._back = False
         self._touched = False
+        self._mails: list[asyncio.Task[None]] = []  # sent while the run goes on
 
     # --- what the web front sees and sends ---------------------------------------------------
 
@@ -97,11 +103,11 @@ class CheckoutWorkflow:
     @workflow.update
     async def choose_delivery(self, request: DeliveryRequest) -> CheckoutState:
         """Courier (address, company) or pickup point; answers the priced choice at once."""
-        choice = await workflow.execute_activity_method(
+        choice = await workflow.execute_local_activity_method(
             DeliveryActivities.quote,
             request,
             summary=f"Цена доставки: {request.company_name or request.pickup_point_id}",
-            **QUOTE_STEP.options(DELIVERY_QUEUE),
+            **QUOTE_STEP.local(),
         )
         self._state.delivery = choice
         # Pickup costs nothing; a courier's cost must be confirmed with the checkbox.
@@ -137,7 +143,7 @@ class CheckoutWorkflow:
         """«Оплатить»: one payment attempt; answers when the order is paid or the attempt failed,
         or, for the bank's pages (card form, СБП), with the page's URL (step AWAITING_BANK)."""
         self._pay = request
-        self._state.step = "PAYING"
+        self._step("PAYING")
         await workflow.wait_condition(lambda: self._state.step in ANSWERED_STEPS)
         return self._state
 
@@ -167,14 +173,16 @@ class CheckoutWorkflow:
             )
 
     def _payment_run_id(self) -> str:
-        return f"payment-order-{self._input.order_id}-{self._state.payment_attempts}"
+        """The attempt's key: unique across every checkout of the order (the order's version
+        at the start tells them apart), so no two attempts share a run or a money key."""
+        return f"payment-order-{self._input.key}-{self._state.payment_attempts}"
 
     @workflow.signal
     def bank_page(self, url: str) -> None:
         """From the payment run: the buyer should now go to the bank's page."""
         if self._state.step == "PAYING":
             self._state.payment_url = url
-            self._state.step = "AWAITING_BANK"
+            self._step("AWAITING_BANK")
 
     @workflow.update
     async def back_to_cart(self) -> CheckoutState:
@@ -203,6 +211,7 @@ class CheckoutWorkflow:
             payment = await self._until_paid(data, snapshot)
             if payment is not None:
                 await self._confirm(data, snapshot, payment)
+        await asyncio.gather(*self._mails)
         await workflow.wait_condition(workflow.all_handlers_finished)
         return self._state
 
@@ -210,44 +219,46 @@ class CheckoutWorkflow:
         """Order to IN_PROGRESS and its stock held; None (and the order untouched) if impossible."""
         order = OrderRef(data.order_id)
         try:
-            snapshot: OrderSnapshot = await workflow.execute_activity_method(
+            snapshot: OrderSnapshot = await workflow.execute_local_activity_method(
                 OrderActivities.begin_checkout,
                 BeginCheckoutInput(data.order_id, data.username, data.version),
                 summary=f"Заказ {data.order_id[:8]} → IN_PROGRESS",
-                **DB_STEP.options(ORDER_QUEUE),
+                **DB_STEP.local(),
             )
-        except ActivityError as exc:
-            self._state.failure_reason = _message(exc)
+        except STEP_FAILURES as exc:
+            self._state.failure_reason = message_of(exc)
             self._step("FAILED")
             return None
         self._state.goods_kopecks = snapshot.goods_kopecks
         try:
-            await workflow.execute_activity_method(
+            await workflow.execute_local_activity_method(
                 StoreActivities.hold_stock,
                 HoldInput(data.order_id, snapshot.lines),
                 summary=f"Резерв товара заказа {data.order_id[:8]}",
-                **DB_STEP.options(STORE_QUEUE),
+                **DB_STEP.local(),
             )
-        except ActivityError as exc:
-            await self._leave(order, "FAILED", _message(exc))
+        except STEP_FAILURES as exc:
+            await self._leave(order, "FAILED", message_of(exc))
             return None
         self._step("CHOOSING_DELIVERY")
         return snapshot
 
     async def _leave(self, order: OrderRef, step: str, reason: str = "") -> None:
-        """Release the stock and give the order back to the cart (expiry, «back», no stock)."""
-        await workflow.execute_activity_method(
+        """Release the stock and give the goods back to the cart (expiry, «back», no stock): the
+        order itself, or the shopper's other open cart, which then takes them in."""
+        await workflow.execute_local_activity_method(
             StoreActivities.release_stock,
             order,
             summary=f"Снять резерв заказа {order.order_id[:8]}",
-            **COMPENSATION.options(STORE_QUEUE),
+            **COMPENSATION.local(),
         )
-        await workflow.execute_activity_method(
+        cart: OrderRef = await workflow.execute_local_activity_method(
             OrderActivities.finish_checkout,
             FinishCheckoutInput(order.order_id, "NEW", reason=reason),
             summary=f"Заказ {order.order_id[:8]} снова в корзине",
-            **COMPENSATION.options(ORDER_QUEUE),
+            **COMPENSATION.local(),
         )
+        self._state.cart_order_id = cart.order_id
         self._state.failure_reason = reason
         self._step(step)
 
@@ -287,28 +298,50 @@ class CheckoutWorkflow:
         workflow.upsert_search_attributes([PAYMENT_METHOD.value_set(request.method)])
         attempt = self._state.payment_attempts
         payment_id = self._payment_run_id()
-        return await workflow.execute_child_workflow(
-            PaymentWorkflow.run,
-            PaymentInput(
-                purpose="order",
-                reference_id=data.order_id,
-                attempt=attempt,
-                username=data.username,
-                amount_kopecks=self._state.total_kopecks,
-                method=request.method,
-                token_id=request.token_id,
-                save_card=request.save_card,
-                bank=BankSetup(
-                    return_url=f"{data.public_url}/checkout/{data.order_id}/return",
-                    callback_url=f"{data.public_url}/payment/bank/callback?flow={payment_id}",
-                    wait_seconds=data.bank_wait_seconds,
-                    poll_seconds=data.bank_poll_seconds,
-                ),
+        payment = PaymentInput(
+            purpose="order",
+            reference_id=data.order_id,
+            attempt=attempt,
+            username=data.username,
+            amount_kopecks=self._state.total_kopecks,
+            method=request.method,
+            token_id=request.token_id,
+            save_card=request.save_card,
+            bank=BankSetup(
+                return_url=f"{data.public_url}/checkout/{data.order_id}/return",
+                callback_url=f"{data.public_url}/payment/bank/callback?flow={payment_id}",
+                wait_seconds=data.bank_wait_seconds,
+                poll_seconds=data.bank_poll_seconds,
             ),
-            id=payment_id,
-            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
-            static_summary=f"Оплата заказа {data.order_id[:8]}, попытка {attempt}",
+            queues=data.queues,
+            key=payment_id,
         )
+        if not answers_at_once(request.method, request.token_id):
+            # The bank's pages: a run of its own waits for the bank (callbacks, polling, late
+            # successes refunded) and mails the result.
+            return await workflow.execute_child_workflow(
+                PaymentWorkflow.run,
+                payment,
+                id=payment_id,
+                id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+                static_summary=f"Оплата заказа {data.order_id[:8]}, попытка {attempt}",
+            )
+        result = await take_at_once(payment)
+        self._later(
+            send_payment_mail(
+                kind="PAYMENT",
+                username=data.username,
+                reference_id=data.order_id,
+                key=f"{payment_id}-mail",
+                result=result,
+                queues=data.queues,
+            )
+        )
+        return result
+
+    def _later(self, mail: Coroutine[Any, Any, None]) -> None:
+        """A mail the shopper need not wait for; the run ends once it is sent."""
+        self._mails.append(asyncio.create_task(mail))
 
     async def _confirm(
         self, data: CheckoutInput, snapshot: OrderSnapshot, payment: PaymentResult
@@ -320,13 +353,14 @@ class CheckoutWorkflow:
         delivery = self._state.delivery
         assert delivery is not None
         saga = Saga()
+        queues = data.queues
         refund = RefundInput(
             username=data.username,
             payment=payment,
-            idempotency_key=f"refund-order-{data.order_id}-{self._state.payment_attempts}",
+            idempotency_key=f"refund-{self._payment_run_id()}",
             reference=f"order:{data.order_id}",
         )
-        saga.on_failure("refund", lambda: refund_payment(refund))
+        saga.on_failure("refund", lambda: refund_payment(refund, queues))
         try:
             saga.on_failure(
                 "release",
@@ -334,14 +368,14 @@ class CheckoutWorkflow:
                     StoreActivities.release_stock,
                     order,
                     summary="Откат: вернуть товар на склад",
-                    **COMPENSATION.options(STORE_QUEUE),
+                    **COMPENSATION.options(queues, STORE),
                 ),
             )
-            await workflow.execute_activity_method(
+            await workflow.execute_local_activity_method(
                 StoreActivities.confirm_stock,
                 order,
                 summary="Подтвердить товар и открыть кейс комплектации",
-                **DB_STEP.options(STORE_QUEUE),
+                **DB_STEP.local(),
             )
             saga.on_failure(
                 "cancel delivery",
@@ -349,16 +383,16 @@ class CheckoutWorkflow:
                     DeliveryActivities.cancel_case,
                     order,
                     summary="Откат: отменить кейс доставки",
-                    **COMPENSATION.options(DELIVERY_QUEUE),
+                    **COMPENSATION.options(queues, DELIVERY),
                 ),
             )
-            await workflow.execute_activity_method(
+            await workflow.execute_local_activity_method(
                 DeliveryActivities.open_case,
                 OpenCaseInput(data.order_id, delivery),
                 summary=f"Открыть кейс доставки: {delivery.summary}",
-                **DB_STEP.options(DELIVERY_QUEUE),
+                **DB_STEP.local(),
             )
-            await workflow.execute_activity_method(
+            await workflow.execute_local_activity_method(
                 OrderActivities.finish_checkout,
                 FinishCheckoutInput(
                     data.order_id,
@@ -369,25 +403,29 @@ class CheckoutWorkflow:
                     paid_kopecks=payment.amount_kopecks,
                 ),
                 summary=f"Заказ {data.order_id[:8]} → PAID",
-                **DB_STEP.options(ORDER_QUEUE),
+                **DB_STEP.local(),
             )
-        except (ActivityError, asyncio.CancelledError) as exc:
-            reason = _message(exc)
+        except (*STEP_FAILURES, asyncio.CancelledError) as exc:
+            reason = message_of(exc)
             await saga.compensate()
             await workflow.execute_activity_method(
                 OrderActivities.finish_checkout,
                 FinishCheckoutInput(data.order_id, "FAILED", reason=reason),
                 summary=f"Заказ {data.order_id[:8]} → FAILED",
-                **COMPENSATION.options(ORDER_QUEUE),
+                **COMPENSATION.options(queues, ORDER),
             )
             self._state.failure_reason = reason
             self._step("FAILED")
-            await self._mail(data, success=False, amount=payment.amount_kopecks, detail=reason)
             if isinstance(exc, asyncio.CancelledError):
                 raise
+            self._later(
+                self._mail(data, success=False, amount=payment.amount_kopecks, detail=reason)
+            )
             return
         self._step("PAID")
-        await self._mail(data, success=True, amount=payment.amount_kopecks, detail=delivery.summary)
+        self._later(
+            self._mail(data, success=True, amount=payment.amount_kopecks, detail=delivery.summary)
+        )
 
     async def _mail(self, data: CheckoutInput, *, success: bool, amount: int, detail: str) -> None:
         try:
@@ -403,7 +441,7 @@ class CheckoutWorkflow:
                     idempotency_key=f"checkout-{data.order_id}-{'paid' if success else 'failed'}",
                 ),
                 summary="Письмо с итогом заказа",
-                **MAIL_STEP.options(NOTIFICATION_QUEUE),
+                **MAIL_STEP.options(data.queues, NOTIFICATION),
             )
-        except ActivityError as exc:
+        except STEP_FAILURES as exc:
             workflow.logger.warning("order mail not sent: %s", exc.cause)

@@ -1,8 +1,9 @@
-"""PaymentWorkflow `payment-{purpose}-{id}-{attempt}`: one attempt to take money for an order,
-a gift card or a top-up, by the chosen method; the shopper gets the result by mail either way.
+"""PaymentWorkflow (its id is the attempt's key, e.g. `payment-order-{orderId}-v{version}-{n}`):
+one attempt to take money for an order, a gift card or a top-up, by the chosen method; the
+shopper gets the result by mail either way.
 
-- WALLET and GIFT_CARD: one debit in billing.
-- BANK_CARD with a remembered card: one server-to-server charge of its bank token.
+- WALLET, GIFT_CARD and a remembered BANK_CARD answer at once (`workflows.money.take_at_once`;
+  the checkout calls that inline instead of starting this run).
 - BANK_CARD «другая карта» and SBP: a payment on the bank's own page. The run tells its parent the
   page's URL (signal `bank_page`), then waits for the bank's callback (signal `bank_callback`,
   checked by the API), asking the bank itself every `poll_seconds` in case a callback is late or
@@ -11,8 +12,8 @@ a gift card or a top-up, by the chosen method; the shopper gets the result by ma
   LateBankPayment run (`bank-late-{paymentId}`, outliving this one) refunds the payment should the
   bank still complete it.
 
-Every money step's idempotency key is `payment-{purpose}-{id}-{attempt}`: a retried activity or a
-restarted worker reaches the same debit or bank payment.
+Every money step's idempotency key is the attempt's key: a retried activity or a restarted worker
+reaches the same debit or bank payment.
 """
 
 from __future__ import annotations
@@ -21,80 +22,46 @@ from collections.abc import Callable
 from datetime import timedelta
 
 from temporalio import workflow
-from temporalio.exceptions import ActivityError, ApplicationError
+from temporalio.exceptions import ActivityError
 from temporalio.workflow import ParentClosePolicy
 
 from models.payloads import (
     BankNotice,
     BankOutcome,
     BankPaymentInput,
-    BankPaymentRef,
     BankRefundInput,
     BankSetup,
-    GiftCardMoveInput,
     LatePaymentInput,
-    MoneyMoved,
     PaymentInput,
     PaymentResult,
-    RefundInput,
-    ResultMailInput,
     SaveCardInput,
-    SavedCardChargeInput,
-    WalletMoveInput,
+)
+from workflows.money import (
+    Declined,
+    answers_at_once,
+    bank_status,
+    declined,
+    declined_by,
+    description,
+    from_bank,
+    payment_key,
+    roubles,
+    send_payment_mail,
+    take_at_once,
 )
 from workflows.policies import (
     BANK_STEP,
-    BILLING_QUEUE,
     COMPENSATION,
     CUSTOMER_ID,
     DB_STEP,
     FLOW_STATUS,
-    MAIL_STEP,
-    NOTIFICATION_QUEUE,
     ORDER_ID,
+    PAYMENT,
     PAYMENT_METHOD,
-    PAYMENT_QUEUE,
 )
 
 with workflow.unsafe.imports_passed_through():
-    from activities.billing import BillingActivities
-    from activities.notification import NotificationActivities
     from activities.payment import PaymentActivities
-
-DECLINES = {
-    "InsufficientFundsError",
-    "PaymentDeclinedError",
-    "ValidationError",
-    "NotFoundError",
-    "ConflictError",
-}
-
-
-def payment_key(data: PaymentInput) -> str:
-    return f"payment-{data.purpose}-{data.reference_id}-{data.attempt}"
-
-
-def _roubles(kopecks: int) -> str:
-    return f"{kopecks / 100:.2f} ₽"
-
-
-class Declined(Exception):
-    """An attempt the shopper's means refused: non-retryable, shown with its reason."""
-
-    def __init__(self, message: str, error_type: str = "PaymentDeclinedError") -> None:
-        super().__init__(message)
-        self.message = message
-        self.error_type = error_type
-
-
-def _declined_by(exc: ActivityError) -> Declined:
-    """A refusal keeps its reason; a service that stayed down past the step's retries fails the
-    attempt too (the shopper may try again), rather than the run."""
-    cause = exc.cause
-    if isinstance(cause, ApplicationError) and cause.type in DECLINES:
-        return Declined(cause.message, cause.type or "PaymentDeclinedError")
-    workflow.logger.warning("payment step failed: %s", cause)
-    return Declined("Платёжный сервис временно недоступен: попробуйте ещё раз", "UnavailableError")
 
 
 async def woken(condition: Callable[[], bool], seconds: float) -> bool:
@@ -104,70 +71,6 @@ async def woken(condition: Callable[[], bool], seconds: float) -> bool:
     except TimeoutError:
         return False
     return True
-
-
-async def bank_status(payment_id: str) -> BankOutcome:
-    return await workflow.execute_activity_method(
-        PaymentActivities.bank_payment_status,
-        BankPaymentRef(payment_id),
-        summary=f"Статус платежа {payment_id} в банке",
-        **BANK_STEP.options(PAYMENT_QUEUE),
-    )
-
-
-async def refund_payment(data: RefundInput) -> None:
-    """Give a payment back by the way it came (a saga compensation: retried for a day)."""
-    paid = data.payment
-    amount = paid.amount_kopecks
-    if paid.method == "WALLET":
-        await workflow.execute_activity_method(
-            BillingActivities.refund_wallet,
-            WalletMoveInput(data.username, amount, data.idempotency_key, data.reference),
-            summary=f"Откат: вернуть {_roubles(amount)} на кошелёк",
-            **COMPENSATION.options(BILLING_QUEUE),
-        )
-    elif paid.method == "GIFT_CARD":
-        assert paid.token_id is not None
-        await workflow.execute_activity_method(
-            BillingActivities.refund_gift_card,
-            GiftCardMoveInput(
-                data.username, paid.token_id, amount, data.idempotency_key, data.reference
-            ),
-            summary=f"Откат: вернуть {_roubles(amount)} на подарочную карту {paid.masked}",
-            **COMPENSATION.options(BILLING_QUEUE),
-        )
-    else:
-        await workflow.execute_activity_method(
-            PaymentActivities.refund_bank_payment,
-            BankRefundInput(paid.bank_payment_id, amount, data.idempotency_key),
-            summary=f"Откат: вернуть {_roubles(amount)} через банк ({paid.bank_payment_id})",
-            **COMPENSATION.options(PAYMENT_QUEUE),
-        )
-
-
-async def send_payment_mail(
-    *, kind: str, username: str, reference_id: str, key: str, result: PaymentResult
-) -> None:
-    """Format 3 as an e-mail; a mail that cannot be sent does not change the payment."""
-    try:
-        await workflow.execute_activity_method(
-            NotificationActivities.send_result_mail,
-            ResultMailInput(
-                kind=kind,
-                order_id=reference_id,
-                username=username,
-                success=result.status in ("PAID", "REFUNDED"),
-                amount_kopecks=result.amount_kopecks,
-                detail=result.message,
-                idempotency_key=key,
-                method=result.method,
-                masked=result.masked,
-            ),
-            summary=f"Письмо о результате оплаты {username}",
-            **MAIL_STEP.options(NOTIFICATION_QUEUE),
-        )
-    except ActivityError as exc:
-        workflow.logger.warning("payment mail not sent: %s", exc.cause)
 
 
 @workflow.defn(name="Payment")
@@ -207,17 +110,13 @@ class PaymentWorkflow:
                 *([ORDER_ID.value_set(data.reference_id)] if data.purpose == "order" else []),
             ]
         )
-        try:
-            result = await self._charge(data)
-        except Declined as declined:
-            result = PaymentResult(
-                status="DECLINED",
-                method=data.method,
-                amount_kopecks=data.amount_kopecks,
-                message=declined.message,
-                error_type=declined.error_type,
-                token_id=data.token_id,
-            )
+        if answers_at_once(data.method, data.token_id):
+            result = await take_at_once(data)
+        else:
+            try:
+                result = await self._bank_page(data)
+            except Declined as refusal:
+                result = declined(data, refusal)
         workflow.upsert_search_attributes([FLOW_STATUS.value_set(result.status)])
         await send_payment_mail(
             kind="PAYMENT",
@@ -225,90 +124,15 @@ class PaymentWorkflow:
             reference_id=data.reference_id,
             key=f"{payment_key(data)}-mail",
             result=result,
+            queues=data.queues,
         )
         return result
 
-    async def _charge(self, data: PaymentInput) -> PaymentResult:
-        if data.method in ("WALLET", "GIFT_CARD"):
-            return await self._billing(data)
-        if data.method == "BANK_CARD" and data.token_id is not None:
-            return self._from_bank(data, await self._saved_card(data))
-        if data.method in ("BANK_CARD", "SBP"):
-            return await self._bank_page(data)
-        raise Declined("Неизвестный способ оплаты", "ValidationError")
-
-    def _paid(
-        self,
-        data: PaymentInput,
-        *,
-        transaction_id: int | None = None,
-        masked: str = "",
-        bank_payment_id: str = "",
-    ) -> PaymentResult:
-        return PaymentResult(
-            status="PAID",
-            method=data.method,
-            amount_kopecks=data.amount_kopecks,
-            transaction_id=transaction_id,
-            token_id=data.token_id,
-            masked=masked,
-            bank_payment_id=bank_payment_id,
-        )
-
-    async def _billing(self, data: PaymentInput) -> PaymentResult:
-        key, reference = payment_key(data), f"{data.purpose}:{data.reference_id}"
-        try:
-            if data.method == "WALLET":
-                moved: MoneyMoved = await workflow.execute_activity_method(
-                    BillingActivities.debit_wallet,
-                    WalletMoveInput(data.username, data.amount_kopecks, key, reference),
-                    summary=f"Списать {_roubles(data.amount_kopecks)} с кошелька {data.username}",
-                    **DB_STEP.options(BILLING_QUEUE),
-                )
-            else:
-                if data.token_id is None:
-                    raise Declined("Выберите подарочную карту", "ValidationError")
-                moved = await workflow.execute_activity_method(
-                    BillingActivities.debit_gift_card,
-                    GiftCardMoveInput(
-                        data.username, data.token_id, data.amount_kopecks, key, reference
-                    ),
-                    summary=f"Списать {_roubles(data.amount_kopecks)} с подарочной карты",
-                    **DB_STEP.options(BILLING_QUEUE),
-                )
-        except ActivityError as exc:
-            raise _declined_by(exc) from exc
-        return self._paid(data, transaction_id=moved.transaction_id, masked=moved.masked)
-
-    async def _saved_card(self, data: PaymentInput) -> BankOutcome:
-        assert data.token_id is not None
-        try:
-            return await workflow.execute_activity_method(
-                PaymentActivities.charge_saved_card,
-                SavedCardChargeInput(
-                    username=data.username,
-                    card_id=data.token_id,
-                    amount_kopecks=data.amount_kopecks,
-                    idempotency_key=payment_key(data),
-                    description=self._description(data),
-                ),
-                summary=f"Списать {_roubles(data.amount_kopecks)} с сохранённой карты",
-                **BANK_STEP.options(PAYMENT_QUEUE),
-            )
-        except ActivityError as exc:
-            raise _declined_by(exc) from exc
-
-    def _description(self, data: PaymentInput) -> str:
-        what = {"order": "Заказ", "giftcard": "Подарочная карта", "topup": "Пополнение кошелька"}
-        return f"Shopflow: {what.get(data.purpose, data.purpose)} {data.reference_id[:8]}"
-
-    def _from_bank(self, data: PaymentInput, outcome: BankOutcome) -> PaymentResult:
-        if not outcome.paid:
-            raise Declined(outcome.decline_reason or "Банк отклонил операцию")
-        return self._paid(data, masked=outcome.masked, bank_payment_id=outcome.payment_id)
-
     async def _bank_page(self, data: PaymentInput) -> PaymentResult:
+        """BANK_CARD «другая карта» and SBP: the buyer pays on the bank's own page."""
         bank = data.bank
+        if data.method not in ("BANK_CARD", "SBP"):
+            raise Declined("Неизвестный способ оплаты", "ValidationError")
         if bank is None:
             raise Declined("Оплата через банк не настроена", "ValidationError")
         try:
@@ -319,16 +143,16 @@ class PaymentWorkflow:
                     method="SBP" if data.method == "SBP" else "CARD",
                     amount_kopecks=data.amount_kopecks,
                     idempotency_key=payment_key(data),
-                    description=self._description(data),
+                    description=description(data),
                     return_url=bank.return_url,
                     callback_url=bank.callback_url,
                     save_card=data.save_card and data.method == "BANK_CARD",
                 ),
-                summary=f"Платёж {_roubles(data.amount_kopecks)} на странице банка",
-                **BANK_STEP.options(PAYMENT_QUEUE),
+                summary=f"Платёж {roubles(data.amount_kopecks)} на странице банка",
+                **BANK_STEP.options(data.queues, PAYMENT),
             )
         except ActivityError as exc:
-            raise _declined_by(exc) from exc
+            raise declined_by(exc) from exc
         self._bank_payment_id = created.payment_id
         self._page_url = created.confirmation_url
         parent = workflow.info().parent
@@ -336,7 +160,7 @@ class PaymentWorkflow:
             await workflow.get_external_workflow_handle(parent.workflow_id).signal(
                 "bank_page", created.confirmation_url
             )
-        final = await self._settled(created.payment_id, bank)
+        final = await self._settled(created.payment_id, bank, data)
         self._page_url = ""
         if final is None:
             await self._watch_late(data, created.payment_id, bank)
@@ -344,12 +168,14 @@ class PaymentWorkflow:
                 raise Declined("Оплата на странице банка отменена")
             minutes = max(1, bank.wait_seconds // 60)
             raise Declined(f"Банк не подтвердил оплату за {minutes} мин.; попробуйте ещё раз")
-        result = self._from_bank(data, final)
+        result = from_bank(data, final)
         if data.save_card and final.masked:
             await self._remember_card(data, final.payment_id)
         return result
 
-    async def _settled(self, payment_id: str, bank: BankSetup) -> BankOutcome | None:
+    async def _settled(
+        self, payment_id: str, bank: BankSetup, data: PaymentInput
+    ) -> BankOutcome | None:
         """The bank's final word on the payment, or None if it gave none in time or the buyer
         gave up."""
         deadline = workflow.now() + timedelta(seconds=bank.wait_seconds)
@@ -358,7 +184,7 @@ class PaymentWorkflow:
             if left > 0:
                 await woken(lambda: self._woken or self._given_up, min(bank.poll_seconds, left))
             self._woken = False
-            current = await bank_status(payment_id)
+            current = await bank_status(payment_id, data.queues)
             if current.final:
                 return current
             if left <= 0 or self._given_up:
@@ -373,6 +199,7 @@ class PaymentWorkflow:
                 method=data.method,
                 reference=data.reference_id,
                 poll_seconds=max(60, bank.poll_seconds),
+                queues=data.queues,
             ),
             id=f"bank-late-{payment_id}",
             parent_close_policy=ParentClosePolicy.ABANDON,
@@ -386,7 +213,7 @@ class PaymentWorkflow:
                 PaymentActivities.save_card,
                 SaveCardInput(data.username, payment_id),
                 summary="Запомнить карту клиента",
-                **DB_STEP.options(PAYMENT_QUEUE),
+                **DB_STEP.options(data.queues, PAYMENT),
             )
         except ActivityError as exc:
             workflow.logger.warning("card not remembered: %s", exc.cause)
@@ -395,7 +222,10 @@ class PaymentWorkflow:
 @workflow.defn(name="LateBankPayment")
 class LateBankPaymentWorkflow:
     """Watches a bank payment its PaymentWorkflow gave up on; if the bank still takes the money,
-    gives it back in full and tells the shopper. Ends when the payment is final or after a day."""
+    gives it back in full and tells the shopper. Ends when the payment is final or after a day.
+
+    It asks the bank after `poll_seconds`, then twice as long each time up to `max_poll_seconds`
+    (about 30 questions in a day, not 1 440); a callback wakes it at once."""
 
     def __init__(self) -> None:
         self._woken = False
@@ -414,10 +244,13 @@ class LateBankPaymentWorkflow:
             ]
         )
         deadline = workflow.now() + timedelta(seconds=data.watch_seconds)
+        pause = data.poll_seconds
         while workflow.now() < deadline:
-            await woken(lambda: self._woken, data.poll_seconds)
+            left = (deadline - workflow.now()).total_seconds()
+            await woken(lambda: self._woken, min(pause, left))
+            pause = min(pause * 2, max(data.poll_seconds, data.max_poll_seconds))
             self._woken = False
-            current = await bank_status(data.payment_id)
+            current = await bank_status(data.payment_id, data.queues)
             if current.status == "PENDING":
                 continue
             if current.status == "SUCCEEDED":
@@ -435,8 +268,8 @@ class LateBankPaymentWorkflow:
         await workflow.execute_activity_method(
             PaymentActivities.refund_bank_payment,
             BankRefundInput(data.payment_id, left, f"late-refund-{data.payment_id}"),
-            summary=f"Вернуть {_roubles(left)}: банк провёл платёж после отказа",
-            **COMPENSATION.options(PAYMENT_QUEUE),
+            summary=f"Вернуть {roubles(left)}: банк провёл платёж после отказа",
+            **COMPENSATION.options(data.queues, PAYMENT),
         )
         await send_payment_mail(
             kind="REFUND",
@@ -451,4 +284,5 @@ class LateBankPaymentWorkflow:
                 message="Банк провёл платёж после того, как попытка оплаты была отменена",
                 bank_payment_id=data.payment_id,
             ),
+            queues=data.queues,
         )

@@ -8,24 +8,18 @@ from typing import Any
 
 from temporalio.common import RetryPolicy, SearchAttributeKey
 
-# Workflows run on one queue; each domain's activities on their own, so each can scale apart.
-WORKFLOW_QUEUE = "shopflow-flows"
-AUTH_QUEUE = "shopflow-auth"
-BILLING_QUEUE = "shopflow-billing"
-PAYMENT_QUEUE = "shopflow-payment"
-NOTIFICATION_QUEUE = "shopflow-notification"
-ORDER_QUEUE = "shopflow-order"
-STORE_QUEUE = "shopflow-store"
-DELIVERY_QUEUE = "shopflow-delivery"
-ACTIVITY_QUEUES = (
-    AUTH_QUEUE,
-    BILLING_QUEUE,
-    PAYMENT_QUEUE,
-    NOTIFICATION_QUEUE,
-    ORDER_QUEUE,
-    STORE_QUEUE,
-    DELIVERY_QUEUE,
-)
+from models.payloads import Queues
+
+# The domains whose activities get a task queue of their own in the split layout
+# (models.payloads.Queues: `{prefix}-{domain}`); in the default layout all share one queue.
+AUTH = "auth"
+BILLING = "billing"
+PAYMENT = "payment"
+NOTIFICATION = "notification"
+ORDER = "order"
+STORE = "store"
+DELIVERY = "delivery"
+DOMAINS = (AUTH, BILLING, PAYMENT, NOTIFICATION, ORDER, STORE, DELIVERY)
 
 # Operators find runs by these in the Temporal UI (registered by `shopflow dev`).
 CUSTOMER_ID = SearchAttributeKey.for_keyword("CustomerId")
@@ -49,9 +43,13 @@ class StepPolicy:
     schedule_to_close: timedelta
     retry: RetryPolicy = field(default_factory=lambda: DOMAIN_RETRY)
 
-    def options(self, task_queue: str) -> dict[str, Any]:
+    def options(self, queues: Queues, domain: str) -> dict[str, Any]:
+        """For `execute_activity`: the domain's queue in the run's layout."""
+        return {"task_queue": queues.activities(domain), **self.local()}
+
+    def local(self) -> dict[str, Any]:
+        """For `execute_local_activity`: run in the workflow's worker, recorded as one marker."""
         return {
-            "task_queue": task_queue,
             "start_to_close_timeout": self.start_to_close,
             "schedule_to_close_timeout": self.schedule_to_close,
             "retry_policy": self.retry,

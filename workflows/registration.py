@@ -16,17 +16,18 @@ from models.payloads import (
     RegistrationResult,
     WelcomeMailInput,
 )
+from workflows.failures import business_failure
 from workflows.policies import (
-    AUTH_QUEUE,
-    BILLING_QUEUE,
+    AUTH,
+    BILLING,
     COMPENSATION,
     DB_STEP,
     FLOW_STATUS,
     MAIL_STEP,
-    NOTIFICATION_QUEUE,
-    PAYMENT_QUEUE,
+    NOTIFICATION,
+    PAYMENT,
 )
-from workflows.saga import Saga, business_failure
+from workflows.saga import Saga
 
 with workflow.unsafe.imports_passed_through():
     from activities.auth import AuthActivities
@@ -37,9 +38,11 @@ with workflow.unsafe.imports_passed_through():
 
 @workflow.defn(name="Registration")
 class RegistrationWorkflow:
-    def __init__(self) -> None:
+    @workflow.init
+    def __init__(self, data: RegistrationInput) -> None:
         self._step = "начало"
         self._saga = Saga()
+        self._queues = data.queues
 
     @workflow.query(name="current_step")
     def current_step(self) -> str:
@@ -51,17 +54,20 @@ class RegistrationWorkflow:
         workflow.upsert_search_attributes([FLOW_STATUS.value_set(status)])
 
     async def _step_with_undo(
-        self, queue: str, do: Any, undo: Any, arg: Any, undo_arg: Any, summary: str
+        self, domain: str, do: Any, undo: Any, arg: Any, undo_arg: Any, summary: str
     ) -> Any:
         """Register the undo first (a timed-out step may still have happened), then run the step."""
         self._saga.on_failure(
             summary,
             lambda: workflow.execute_activity_method(
-                undo, undo_arg, summary=f"Откат: {summary}", **COMPENSATION.options(queue)
+                undo,
+                undo_arg,
+                summary=f"Откат: {summary}",
+                **COMPENSATION.options(self._queues, domain),
             ),
         )
         return await workflow.execute_activity_method(
-            do, arg, summary=summary, **DB_STEP.options(queue)
+            do, arg, summary=summary, **DB_STEP.options(self._queues, domain)
         )
 
     @workflow.run
@@ -71,7 +77,7 @@ class RegistrationWorkflow:
         try:
             self._enter("создание пользователя", "CREATING_USER")
             user = await self._step_with_undo(
-                AUTH_QUEUE,
+                AUTH,
                 AuthActivities.create_user,
                 AuthActivities.delete_user,
                 data,
@@ -80,7 +86,7 @@ class RegistrationWorkflow:
             )
             self._enter("открытие кошелька", "OPENING_WALLET")
             wallet = await self._step_with_undo(
-                BILLING_QUEUE,
+                BILLING,
                 BillingActivities.open_wallet,
                 BillingActivities.close_empty_wallet,
                 customer,
@@ -91,7 +97,7 @@ class RegistrationWorkflow:
             # Independent of each other: run side by side.
             profile, account = await asyncio.gather(
                 self._step_with_undo(
-                    PAYMENT_QUEUE,
+                    PAYMENT,
                     PaymentActivities.create_profile,
                     PaymentActivities.delete_profile,
                     customer,
@@ -99,7 +105,7 @@ class RegistrationWorkflow:
                     f"Платёжный профиль {name} в payment",
                 ),
                 self._step_with_undo(
-                    NOTIFICATION_QUEUE,
+                    NOTIFICATION,
                     NotificationActivities.create_account,
                     NotificationActivities.delete_account,
                     NotificationAccountInput(username=name, email=data.email, phone=data.phone),
@@ -138,7 +144,7 @@ class RegistrationWorkflow:
                     idempotency_key=f"registration-{data.username}-{data.credential_id}-welcome",
                 ),
                 summary=f"Приветственное письмо {data.username}",
-                **MAIL_STEP.options(NOTIFICATION_QUEUE),
+                **MAIL_STEP.options(data.queues, NOTIFICATION),
             )
         except ActivityError as exc:
             workflow.logger.warning("welcome mail to %s not sent: %s", data.username, exc.cause)

@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from temporalio import workflow
-from temporalio.exceptions import ActivityError, ApplicationError, FailureError
+from temporalio.exceptions import ActivityError
 
 Undo = Callable[[], Awaitable[Any]]
 
@@ -35,15 +35,3 @@ class Saga:
                 await undo()
             except ActivityError as exc:
                 workflow.logger.error("compensation %s failed: %s", name, exc.cause or exc)
-
-
-def business_failure(exc: BaseException) -> ApplicationError:
-    """The ApplicationError to end a workflow with, keeping the domain error's type and fields."""
-    cause: BaseException | None = exc
-    while isinstance(cause, FailureError) and not isinstance(cause, ApplicationError):
-        cause = cause.cause
-    if isinstance(cause, ApplicationError):
-        return ApplicationError(cause.message, *cause.details, type=cause.type, non_retryable=True)
-    return ApplicationError(
-        str(exc) or type(exc).__name__, type="InternalError", non_retryable=True
-    )

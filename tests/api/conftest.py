@@ -14,7 +14,6 @@ import pytest
 import uvicorn
 from fastapi import FastAPI
 from temporalio.testing import WorkflowEnvironment
-from temporalio.worker import Worker
 
 from adapters.bank import HttpBankGateway
 from adapters.couriers import HttpCourierGateway
@@ -23,11 +22,9 @@ from api.app import create_app
 from api.temporal import LazyTemporalClient
 from core.db import SessionFactory
 from core.settings import Settings
-from core.timeutil import to_moscow, utcnow
-from tests.conftest import BankEmulator, free_ports
-from workers.bootstrap import WORKFLOW_RUNNER, WORKFLOWS, Dependencies, activities_by_queue
-from workers.seed import seed_catalog
-from workflows.policies import WORKFLOW_QUEUE
+from models.payloads import Queues
+from tests.conftest import WORKER_SHUTDOWN, BankEmulator, free_ports, unique_queues
+from workers.bootstrap import Dependencies, activities_by_domain, build_workers
 
 
 @dataclass
@@ -39,6 +36,7 @@ class Shop:
     couriers_url: str
     bank: BankEmulator
     public_url: str  # where the app also listens, for the bank's callbacks
+    queues: Queues  # this shop's own task queues: no other test's worker or run meets them
 
 
 def api_settings(**overrides: object) -> Settings:
@@ -71,11 +69,15 @@ async def open_shop(
     couriers_url: str,
     bank: BankEmulator,
     sabotage: Callable[[dict[str, list[Any]]], None] | None = None,
+    queues: Queues | None = None,
+    serve: Callable[[str], bool] = lambda _queue: True,
     **settings: object,
 ) -> AsyncIterator[Shop]:
-    """The store as a browser reaches it: the app over ASGI, a worker per task queue on the real
-    dev server, the courier and bank emulators. `sabotage` may swap activities before the workers
-    start; `settings` override the app's."""
+    """The store as a browser reaches it: the app over ASGI, its workers on the real dev server
+    (on task queues of its own), the courier and bank emulators. `sabotage` may swap activities
+    (by domain) before the workers start; `serve` picks the queues this process serves (another
+    process may serve the rest); `settings` override the app's."""
+    layout = queues or unique_queues()
     mailer = RecordingMailer()
     couriers = HttpCourierGateway(couriers_url, timeout=1.0)
     bank_gateway = HttpBankGateway(bank.url, timeout=5.0)
@@ -87,32 +89,34 @@ async def open_shop(
         couriers=couriers,
         bank=bank_gateway,
     )
-    activities = activities_by_queue(deps)
+    activities = activities_by_domain(deps)
     if sabotage is not None:
         sabotage(activities)
     async with AsyncExitStack() as stack:
         stack.push_async_callback(couriers.aclose)
         stack.push_async_callback(bank_gateway.aclose)
         app = create_app(
-            api_settings(bank_callback_secret=bank.secret, **settings),
+            api_settings(
+                bank_callback_secret=bank.secret,
+                task_queue_prefix=layout.prefix,
+                split_task_queues=layout.split,
+                **settings,
+            ),
             session_factory=sessions,
             temporal=LazyTemporalClient.of(env.client),
             couriers=couriers,
         )
         public_url = await stack.enter_async_context(served(app))
         app.state.settings.public_url = public_url
-        await stack.enter_async_context(
-            Worker(
-                env.client,
-                task_queue=WORKFLOW_QUEUE,
-                workflows=list(WORKFLOWS),
-                workflow_runner=WORKFLOW_RUNNER,  # as the real worker runs them
-            )
-        )
-        for queue, functions in activities.items():
-            await stack.enter_async_context(
-                Worker(env.client, task_queue=queue, activities=functions)
-            )
+        for worker in build_workers(
+            env.client,
+            deps,
+            layout,
+            activities=activities,
+            graceful_shutdown_timeout=WORKER_SHUTDOWN,
+        ):
+            if serve(worker.task_queue):
+                await stack.enter_async_context(worker)
         http = await stack.enter_async_context(
             httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://shop.test")
         )
@@ -124,6 +128,7 @@ async def open_shop(
             couriers_url=couriers_url,
             bank=bank,
             public_url=public_url,
+            queues=layout,
         )
 
 
@@ -138,16 +143,22 @@ async def shop(
         yield running
 
 
-async def seed_and_login(shop: Shop) -> Shop:
-    """The sample catalogue (stores, products, pickup points, slots) and a logged-in shopper."""
+async def login_shopper(shop: Shop) -> Shop:
+    """A registered, logged-in shopper (the shop's database is a copy of the catalogue
+    template: `seeded_sessions`)."""
     from tests.api.test_auth_contract import login, register
 
-    await seed_catalog(shop.sessions, today=to_moscow(utcnow()).date())
     await login(shop, await register(shop))
     return shop
 
 
 @pytest.fixture
-async def seeded(shop: Shop) -> Shop:
-    """The sample catalogue and a logged-in shopper."""
-    return await seed_and_login(shop)
+async def seeded(
+    seeded_sessions: SessionFactory,
+    dev_server_env: WorkflowEnvironment,
+    couriers_url: str,
+    bank_emulator: BankEmulator,
+) -> AsyncIterator[Shop]:
+    """The shop on a copy of the sample catalogue, with a logged-in shopper."""
+    async with open_shop(seeded_sessions, dev_server_env, couriers_url, bank_emulator) as running:
+        yield await login_shopper(running)

@@ -15,7 +15,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from core.db import SessionFactory, transaction
 from services import billing
-from tests.api.conftest import Shop, open_shop, seed_and_login
+from tests.api.conftest import Shop, login_shopper, open_shop
 from tests.api.test_checkout_flow import balance, fund, post, start, stock_of
 from tests.api.test_order_contract import in_stock
 from tests.conftest import BankEmulator
@@ -26,7 +26,9 @@ Sabotage = Callable[[dict[str, list[Any]]], None]
 def _stand_in(name: str, real: Callable[[Any], Awaitable[Any]], when: Callable[[Any], bool]) -> Any:
     async def stand_in(data: Any) -> Any:
         if when(data):
-            raise ApplicationError(f"{name}: отказ (имитация)", non_retryable=True)
+            raise ApplicationError(
+                f"{name}: отказ (имитация)", type="ConflictError", non_retryable=True
+            )
         return await real(data)
 
     hints = typing.get_type_hints(real)
@@ -57,7 +59,7 @@ def failing(name: str, when: Callable[[Any], bool] = lambda _: True) -> Sabotage
     ],
 )
 async def test_failure_after_payment_returns_stock_and_money(
-    sessions: SessionFactory,
+    seeded_sessions: SessionFactory,
     dev_server_env: WorkflowEnvironment,
     couriers_url: str,
     bank_emulator: BankEmulator,
@@ -65,9 +67,9 @@ async def test_failure_after_payment_returns_stock_and_money(
     when: Callable[[Any], bool],
 ) -> None:
     async with open_shop(
-        sessions, dev_server_env, couriers_url, bank_emulator, sabotage=failing(step, when)
+        seeded_sessions, dev_server_env, couriers_url, bank_emulator, sabotage=failing(step, when)
     ) as shop:
-        await seed_and_login(shop)
+        await login_shopper(shop)
         await check_full_undo(shop, step)
 
 

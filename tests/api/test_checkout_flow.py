@@ -182,6 +182,6 @@ async def test_histories_replay_on_the_current_code(seeded: Shop) -> None:
     await client.get_workflow_handle(f"checkout-{oid}").result()
 
     replayer = Replayer(workflows=list(WORKFLOWS))
-    for workflow_id in (f"checkout-{oid}", f"payment-order-{oid}-1"):
+    for workflow_id in (f"checkout-{oid}",):  # the wallet pays inline: no payment run
         history = await client.get_workflow_handle(workflow_id).fetch_history()
         await replayer.replay_workflow(history)

@@ -616,7 +616,7 @@ async def test_qr_pay_needs_no_token_and_the_bank_callback_reaches_the_run(seede
         assert (state["step"], state["paymentMethod"]) == ("AWAITING_BANK", "SBP")
         assert state["paymentUrl"].startswith(shop.bank.url)
 
-        flow = f"payment-order-{oid}-1"
+        flow = f"payment-order-{oid}-v0-1"
         body = notice(payment_id="whatever-the-bank-says")
         signed = callback_signature(body, shop.bank.secret)
         delivered = await callback(shop, flow, body, signed)

@@ -16,7 +16,7 @@ from temporalio.worker import Replayer
 from core.db import SessionFactory, transaction
 from services import payment
 from tests.activities.test_bank import DECLINED_CARD, GOOD_CARD, Page, open_page
-from tests.api.conftest import Shop, api_settings, open_shop, seed_and_login
+from tests.api.conftest import Shop, api_settings, login_shopper, open_shop
 from tests.api.test_checkout_compensation import failing
 from tests.api.test_checkout_flow import fund, pick_up, post, start
 from tests.api.test_order_contract import in_stock
@@ -132,7 +132,7 @@ async def test_new_card_remembered_then_charged_as_a_linked_card(
     tokens = (await seeded.http.get("/payment/tokens/get")).json()["tokens"]
     (card,) = [t for t in tokens if t["tokenType"] == "BANK_CARD"]
     assert card["maskedTokenId"] == "411111******1111"
-    run = await seeded.env.client.get_workflow_handle(f"payment-order-{oid}-1").describe()
+    run = await seeded.env.client.get_workflow_handle(f"payment-order-{oid}-v0-1").describe()
     found_by = run.typed_search_attributes
     me = (await seeded.http.get("/auth/auth")).json()["username"]
     assert (found_by.get(CUSTOMER_ID), found_by.get(ORDER_ID)) == (me, oid), "operators find it"
@@ -202,25 +202,25 @@ async def test_duplicated_and_reordered_callbacks_pay_once(
     await seeded.env.client.get_workflow_handle(f"checkout-{oid}").result()
     payment_mails = [m for m in seeded.mailer.sent if m.subject.startswith("Оплата заказа")]
     assert len(payment_mails) == 1
-    await replay(seeded, f"checkout-{oid}", f"payment-order-{oid}-1")
+    await replay(seeded, f"checkout-{oid}", f"payment-order-{oid}-v0-1")
 
 
 async def test_a_success_after_the_attempt_gave_up_is_refunded(
-    sessions: SessionFactory,
+    seeded_sessions: SessionFactory,
     dev_server_env: WorkflowEnvironment,
     couriers_url: str,
     bank_emulator: BankEmulator,
     buyer: httpx.AsyncClient,
 ) -> None:
     async with open_shop(
-        sessions,
+        seeded_sessions,
         dev_server_env,
         couriers_url,
         bank_emulator,
         bank_wait_minutes=0.05,  # three seconds on the bank's page
         bank_poll_seconds=1,
     ) as shop:
-        await seed_and_login(shop)
+        await login_shopper(shop)
         shop.bank.admin("POST", "callbacks/hold")
         oid, total = await to_payment(shop)
         waiting = await pay(shop, oid, method="BANK_CARD")
@@ -269,14 +269,13 @@ async def test_leaving_the_bank_page_brings_the_choice_back_and_a_late_payment_i
     await replay(
         seeded,
         f"checkout-{oid}",
-        f"payment-order-{oid}-1",
-        f"payment-order-{oid}-2",
+        f"payment-order-{oid}-v0-1",  # the wallet's attempt 2 ran inline in the checkout
         f"bank-late-{payment_id}",
     )
 
 
 async def test_a_failure_after_a_card_or_gift_card_payment_gives_the_money_back(
-    sessions: SessionFactory,
+    seeded_sessions: SessionFactory,
     dev_server_env: WorkflowEnvironment,
     couriers_url: str,
     bank_emulator: BankEmulator,
@@ -284,13 +283,13 @@ async def test_a_failure_after_a_card_or_gift_card_payment_gives_the_money_back(
     """The confirmation saga refunds by the way the money came: the bank for a card, billing for
     a gift card (the wallet is covered by tests/api/test_checkout_compensation.py)."""
     async with open_shop(
-        sessions,
+        seeded_sessions,
         dev_server_env,
         couriers_url,
         bank_emulator,
         sabotage=failing("delivery.open_case"),
     ) as shop:
-        await seed_and_login(shop)
+        await login_shopper(shop)
         me = (await shop.http.get("/auth/auth")).json()["username"]
         card_id = await remembered_card(shop.sessions, shop.bank, me)
         issued = await shop.http.post(

@@ -1,9 +1,10 @@
 """A worker killed right after the bank took the money, then started again: the retried activity
 reaches the same bank payment (its idempotency key is the attempt's), so the card is charged once.
 
-The payment queue is served by a real `shopflow worker` process; everything else runs in-process
-as in the API tests. The bank emulator answers the charge five seconds after making it, and the
-worker is killed (SIGKILL, by its PID) inside that window.
+The shop runs in the split queue layout; its payment queue is served by a real `shopflow worker`
+process, everything else runs in-process as in the API tests. The bank emulator answers the
+charge five seconds after making it, and the worker is killed (SIGKILL, by its PID) inside that
+window.
 """
 
 from __future__ import annotations
@@ -16,24 +17,24 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
 from temporalio.testing import WorkflowEnvironment
 
 from core.db import SessionFactory
-from tests.api.conftest import open_shop, seed_and_login
+from models.payloads import Queues
+from tests.api.conftest import login_shopper, open_shop
 from tests.api.test_payment_flows import charges, remembered_card, to_payment
-from tests.conftest import BankEmulator, stop_process
-from workflows.policies import PAYMENT_QUEUE
+from tests.conftest import BankEmulator, stop_process, unique_queues
+from workflows.policies import PAYMENT
 
 CHARGE_ANSWER_DELAY_MS = 5_000
 
 
 @contextmanager
 def worker_process(
-    database_url: str, env: WorkflowEnvironment, bank: BankEmulator, log: Path
+    database_url: str, env: WorkflowEnvironment, bank: BankEmulator, queues: Queues, log: Path
 ) -> Iterator[subprocess.Popen[bytes]]:
-    """`python -m workers.cli worker --queue shopflow-payment` against the test's services."""
+    """`python -m workers.cli worker --queue <prefix>-payment` against the test's services."""
     environment = {key: value for key, value in os.environ.items() if not key.startswith("SHOP_")}
     environment.update(
         SHOP_ENVIRONMENT="test",
@@ -41,10 +42,12 @@ def worker_process(
         SHOP_TEMPORAL_ADDRESS=env.client.service_client.config.target_host,
         SHOP_BANK_URL=bank.url,
         SHOP_PUBLIC_URL="http://shop.test",
+        SHOP_TASK_QUEUE_PREFIX=queues.prefix,
+        SHOP_SPLIT_TASK_QUEUES="true",
     )
     with log.open("ab") as output:
         process = subprocess.Popen(
-            [sys.executable, "-m", "workers.cli", "worker", "--queue", PAYMENT_QUEUE],
+            [sys.executable, "-m", "workers.cli", "worker", "--queue", queues.activities(PAYMENT)],
             env=environment,
             stdout=output,
             stderr=subprocess.STDOUT,
@@ -56,23 +59,26 @@ def worker_process(
 
 
 async def test_a_worker_killed_after_the_bank_charged_charges_once(
-    sessions: SessionFactory,
-    database_url: str,
+    seeded_sessions: SessionFactory,
     dev_server_env: WorkflowEnvironment,
     couriers_url: str,
     bank_emulator: BankEmulator,
     tmp_path: Path,
 ) -> None:
     log = tmp_path / "worker.log"
-
-    def served_by_the_process(activities: dict[str, list[Any]]) -> None:
-        del activities[PAYMENT_QUEUE]
-
+    database_url = seeded_sessions.kw["bind"].url.render_as_string(hide_password=False)
+    queues = unique_queues(split=True)
     async with open_shop(
-        sessions, dev_server_env, couriers_url, bank_emulator, sabotage=served_by_the_process
+        seeded_sessions,
+        dev_server_env,
+        couriers_url,
+        bank_emulator,
+        queues=queues,
+        serve=lambda queue: queue != queues.activities(PAYMENT),
+        update_wait_seconds=120,  # the retried charge waits out a 30 s start-to-close timeout
     ) as shop:
-        with worker_process(database_url, dev_server_env, bank_emulator, log) as first:
-            await seed_and_login(shop)  # registration needs the payment queue too
+        with worker_process(database_url, dev_server_env, bank_emulator, queues, log) as first:
+            await login_shopper(shop)  # registration needs the payment queue too
             me = (await shop.http.get("/auth/auth")).json()["username"]
             saved_id = await remembered_card(shop.sessions, bank_emulator, me)
             oid, total = await to_payment(shop)
@@ -91,7 +97,7 @@ async def test_a_worker_killed_after_the_bank_charged_charges_once(
             finally:
                 bank_emulator.admin("POST", "latency", {"chargeMs": 0})
 
-        with worker_process(database_url, dev_server_env, bank_emulator, log):
+        with worker_process(database_url, dev_server_env, bank_emulator, queues, log):
             # The activity is retried once its 30 s start-to-close timeout runs out.
             answer = await asyncio.wait_for(paying, 120)
 
@@ -101,7 +107,7 @@ async def test_a_worker_killed_after_the_bank_charged_charges_once(
         assert len(made) == 1, f"one charge at the bank, not {len(made)}"
         assert made[0]["status"] == "SUCCEEDED"
         assert made[0]["amountKopecks"] == round(total * 100)
-        run = shop.env.client.get_workflow_handle(f"payment-order-{oid}-1")
+        run = shop.env.client.get_workflow_handle(f"checkout-{oid}")  # a card charged at once
         history = await run.fetch_history()
         attempts = [
             event.activity_task_started_event_attributes.attempt

@@ -1,16 +1,17 @@
-"""Workflow test helpers: workers for every queue with stand-in activities, unique ids."""
+"""Workflow test helpers: a worker on the test's own task queue with stand-in activities."""
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator, Callable, Sequence
-from contextlib import AsyncExitStack, asynccontextmanager
+from contextlib import asynccontextmanager
 from typing import Any
 
 from temporalio.client import Client
 from temporalio.worker import Worker
 
-from workflows.policies import ACTIVITY_QUEUES, WORKFLOW_QUEUE
+from models.payloads import Queues
+from tests.conftest import WORKER_SHUTDOWN, unique_queues
 
 
 def unique(prefix: str) -> str:
@@ -20,15 +21,16 @@ def unique(prefix: str) -> str:
 @asynccontextmanager
 async def running_workers(
     client: Client, workflows: Sequence[type], activities: dict[str, Sequence[Callable[..., Any]]]
-) -> AsyncIterator[None]:
-    """Workers for the workflow queue and each activity queue that has activities."""
-    async with AsyncExitStack() as stack:
-        await stack.enter_async_context(
-            Worker(client, task_queue=WORKFLOW_QUEUE, workflows=list(workflows))
-        )
-        for queue in ACTIVITY_QUEUES:
-            if activities.get(queue):
-                await stack.enter_async_context(
-                    Worker(client, task_queue=queue, activities=list(activities[queue]))
-                )
-        yield
+) -> AsyncIterator[Queues]:
+    """One worker on a queue of this test's own serving the workflows and every stand-in
+    activity (`activities` by domain); yields the layout to start runs with."""
+    queues = unique_queues()
+    every = [fn for functions in activities.values() for fn in functions]
+    async with Worker(
+        client,
+        task_queue=queues.workflows,
+        workflows=list(workflows),
+        activities=every,
+        graceful_shutdown_timeout=WORKER_SHUTDOWN,
+    ):
+        yield queues

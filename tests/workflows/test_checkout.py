@@ -22,12 +22,13 @@ from models.payloads import (
     OrderLine,
     OrderRef,
     OrderSnapshot,
+    Queues,
     Units,
 )
 from tests.workflows.helpers import running_workers, unique
 from workflows.checkout import CheckoutWorkflow
 from workflows.payment import PaymentWorkflow
-from workflows.policies import ORDER_QUEUE, STORE_QUEUE, WORKFLOW_QUEUE
+from workflows.policies import ORDER, STORE
 
 
 @dataclass
@@ -63,16 +64,22 @@ class FakeShop:
             self._enter("store.release_stock")
             return Units(2)
 
-        return {ORDER_QUEUE: [begin, finish], STORE_QUEUE: [hold, release]}
+        return {ORDER: [begin, finish], STORE: [hold, release]}
 
 
-async def _run(client: Client, shop: FakeShop, idle: int = 1800) -> tuple[str, Any]:
+async def _run(client: Client, queues: Queues, idle: int = 1800) -> tuple[str, Any]:
     order_id = unique("order-")
     handle = await client.start_workflow(
         CheckoutWorkflow.run,
-        CheckoutInput(order_id=order_id, username="alice", version=0, idle_timeout_seconds=idle),
+        CheckoutInput(
+            order_id=order_id,
+            username="alice",
+            version=0,
+            idle_timeout_seconds=idle,
+            queues=queues,
+        ),
         id=f"checkout-{order_id}",
-        task_queue=WORKFLOW_QUEUE,
+        task_queue=queues.workflows,
     )
     return order_id, handle
 
@@ -82,8 +89,10 @@ async def test_an_idle_checkout_expires_releases_the_stock_and_reopens_the_cart(
 ) -> None:
     shop = FakeShop()
     client = time_skipping_env.client
-    async with running_workers(client, [CheckoutWorkflow, PaymentWorkflow], shop.by_queue()):
-        _, handle = await _run(client, shop, idle=30 * 60)
+    async with running_workers(
+        client, [CheckoutWorkflow, PaymentWorkflow], shop.by_queue()
+    ) as queues:
+        _, handle = await _run(client, queues, idle=30 * 60)
         await time_skipping_env.sleep(timedelta(minutes=29))
         waiting: CheckoutState = await handle.query(CheckoutWorkflow.state)
         assert waiting.step == "CHOOSING_DELIVERY"
@@ -105,8 +114,10 @@ async def test_no_stock_gives_the_order_back_to_the_cart(
 ) -> None:
     shop = FakeShop(refuse={"store.hold_stock": "OutOfStockError"})
     client = time_skipping_env.client
-    async with running_workers(client, [CheckoutWorkflow, PaymentWorkflow], shop.by_queue()):
-        _, handle = await _run(client, shop)
+    async with running_workers(
+        client, [CheckoutWorkflow, PaymentWorkflow], shop.by_queue()
+    ) as queues:
+        _, handle = await _run(client, queues)
         result = await handle.result()
     assert result.step == "FAILED"
     assert "store.hold_stock" in result.failure_reason
@@ -119,8 +130,10 @@ async def test_a_stale_order_never_reaches_the_stock(
 ) -> None:
     shop = FakeShop(refuse={"order.begin_checkout": "StaleVersionError"})
     client = time_skipping_env.client
-    async with running_workers(client, [CheckoutWorkflow, PaymentWorkflow], shop.by_queue()):
-        _, handle = await _run(client, shop)
+    async with running_workers(
+        client, [CheckoutWorkflow, PaymentWorkflow], shop.by_queue()
+    ) as queues:
+        _, handle = await _run(client, queues)
         result = await handle.result()
     assert result.step == "FAILED"
     assert shop.calls == ["order.begin_checkout"]

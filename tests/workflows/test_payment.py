@@ -12,20 +12,22 @@ from temporalio.client import Client, WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
 from activities.payment import PaymentActivities
-from adapters.bank import FakeBankGateway, PaymentStatus
+from adapters.bank import FakeBankGateway, PaymentMethod, PaymentStatus
 from core.db import SessionFactory
 from models.payloads import (
     BankNotice,
     BankSetup,
+    LatePaymentInput,
     MailResult,
     PaymentInput,
     PaymentResult,
+    Queues,
     ResultMailInput,
 )
 from tests.conftest import time_skipping_server
 from tests.workflows.helpers import running_workers, unique
 from workflows.payment import LateBankPaymentWorkflow, PaymentWorkflow
-from workflows.policies import NOTIFICATION_QUEUE, PAYMENT_QUEUE, WORKFLOW_QUEUE
+from workflows.policies import NOTIFICATION, PAYMENT
 
 # Payments on the bank's page touch no table of ours: the activities get no database.
 NO_DATABASE = cast(SessionFactory, None)
@@ -50,17 +52,19 @@ def _workers(client: Client, bank: FakeBankGateway, outbox: Outbox) -> Any:
         client,
         [PaymentWorkflow, LateBankPaymentWorkflow],
         {
-            PAYMENT_QUEUE: [
+            PAYMENT: [
                 payment.create_bank_payment,
                 payment.bank_payment_status,
                 payment.refund_bank_payment,
             ],
-            NOTIFICATION_QUEUE: [outbox.activity()],
+            NOTIFICATION: [outbox.activity()],
         },
     )
 
 
-async def _start(client: Client, *, wait: int) -> WorkflowHandle[Any, PaymentResult]:
+async def _start(
+    client: Client, queues: Queues, *, wait: int
+) -> WorkflowHandle[Any, PaymentResult]:
     order_id = unique("order-")
     return await client.start_workflow(
         PaymentWorkflow.run,
@@ -77,9 +81,10 @@ async def _start(client: Client, *, wait: int) -> WorkflowHandle[Any, PaymentRes
                 wait_seconds=wait,
                 poll_seconds=20,
             ),
+            queues=queues,
         ),
         id=f"payment-order-{order_id}-1",
-        task_queue=WORKFLOW_QUEUE,
+        task_queue=queues.workflows,
     )
 
 
@@ -97,8 +102,8 @@ async def test_the_callback_settles_the_payment_and_duplicates_or_stale_ones_cha
 ) -> None:
     bank, outbox = FakeBankGateway(), Outbox()
     client = time_skipping_env.client
-    async with _workers(client, bank, outbox):
-        handle = await _start(client, wait=15 * 60)
+    async with _workers(client, bank, outbox) as queues:
+        handle = await _start(client, queues, wait=15 * 60)
         page = await _bank_page(handle)
         (payment_id,) = bank.payments
         assert page.endswith(payment_id)
@@ -122,8 +127,8 @@ async def test_a_decline_on_the_bank_page_is_shown_with_the_banks_reason(
 ) -> None:
     bank, outbox = FakeBankGateway(), Outbox()
     client = time_skipping_env.client
-    async with _workers(client, bank, outbox):
-        handle = await _start(client, wait=15 * 60)
+    async with _workers(client, bank, outbox) as queues:
+        handle = await _start(client, queues, wait=15 * 60)
         await _bank_page(handle)
         (payment_id,) = bank.payments
         bank.settle(payment_id, decline="Недостаточно средств на карте")
@@ -141,9 +146,9 @@ async def test_a_silent_bank_fails_the_attempt_and_a_late_success_is_refunded() 
     bank, outbox = FakeBankGateway(), Outbox()
     # A server of its own: after a child that outlived its parent (the watcher, parent-close
     # ABANDON), the test server stops skipping time for every later test of a shared server.
-    async with time_skipping_server() as env, _workers(env.client, bank, outbox):
+    async with time_skipping_server() as env, _workers(env.client, bank, outbox) as queues:
         client = env.client
-        handle = await _start(client, wait=120)
+        handle = await _start(client, queues, wait=120)
         result = await handle.result()  # time skips past the wait: the buyer never paid
         assert result.status == "DECLINED"
         assert "не подтвердил оплату" in result.message
@@ -164,3 +169,37 @@ async def test_a_silent_bank_fails_the_attempt_and_a_late_success_is_refunded() 
     assert bank.calls.count("refund") == 1
     assert [m.kind for m in outbox.mails] == ["PAYMENT", "REFUND"]
     assert outbox.mails[1].amount_kopecks == 1234_00
+
+
+async def test_the_late_payment_watcher_asks_the_bank_less_and_less_for_a_day() -> None:
+    """A payment the bank never settles: the watcher backs off (60 s, doubling to an hour), so a
+    day costs about thirty questions and a few hundred history events, not 1 440 polls."""
+    bank, outbox = FakeBankGateway(), Outbox()
+    async with time_skipping_server() as env, _workers(env.client, bank, outbox) as queues:
+        created = await bank.create_payment(
+            amount_kopecks=500_00,
+            idempotency_key=unique("late-"),
+            description="test",
+            return_url="http://shop.test/return",
+            callback_url="http://shop.test/callback",
+            method=PaymentMethod.SBP,
+        )
+        bank.calls.clear()
+        handle = await env.client.start_workflow(
+            LateBankPaymentWorkflow.run,
+            LatePaymentInput(
+                username="alice",
+                payment_id=created.payment_id,
+                method="SBP",
+                reference="order-1",
+                poll_seconds=60,
+                queues=queues,
+            ),
+            id=f"bank-late-{created.payment_id}",
+            task_queue=queues.workflows,
+        )
+        assert await handle.result() == "UNSETTLED"
+        history = await handle.fetch_history()
+    asked = bank.calls.count("get_payment")
+    assert 20 <= asked <= 40, f"{asked} questions in a day"
+    assert len(history.events) < 400, f"{len(history.events)} events"

@@ -20,21 +20,14 @@ from models.payloads import (
     EntityRef,
     MailResult,
     NotificationAccountInput,
+    Queues,
     RegistrationInput,
     RegistrationResult,
     UserRef,
     WelcomeMailInput,
 )
 from tests.workflows.helpers import running_workers, unique
-from workflows.policies import (
-    AUTH_QUEUE,
-    BILLING_QUEUE,
-    CUSTOMER_ID,
-    FLOW_STATUS,
-    NOTIFICATION_QUEUE,
-    PAYMENT_QUEUE,
-    WORKFLOW_QUEUE,
-)
+from workflows.policies import AUTH, BILLING, CUSTOMER_ID, FLOW_STATUS, NOTIFICATION, PAYMENT
 from workflows.registration import RegistrationWorkflow
 
 
@@ -101,14 +94,14 @@ class FakeDomains:
             return MailResult(message_id="<1@test>", sent=True)
 
         return {
-            AUTH_QUEUE: [create_user, delete_user],
-            BILLING_QUEUE: [open_wallet, close_empty_wallet],
-            PAYMENT_QUEUE: [create_profile, delete_profile],
-            NOTIFICATION_QUEUE: [create_account, delete_account, send_welcome_mail],
+            AUTH: [create_user, delete_user],
+            BILLING: [open_wallet, close_empty_wallet],
+            PAYMENT: [create_profile, delete_profile],
+            NOTIFICATION: [create_account, delete_account, send_welcome_mail],
         }
 
 
-def _input(username: str) -> RegistrationInput:
+def _input(username: str, queues: Queues) -> RegistrationInput:
     return RegistrationInput(
         username=username,
         first_name="Алиса",
@@ -116,16 +109,17 @@ def _input(username: str) -> RegistrationInput:
         email=f"{username}@example.ru",
         phone="+79123456789",
         credential_id="cred-1",
+        queues=queues,
     )
 
 
 async def _register(client: Client, domains: FakeDomains, username: str) -> RegistrationResult:
-    async with running_workers(client, [RegistrationWorkflow], domains.by_queue()):
+    async with running_workers(client, [RegistrationWorkflow], domains.by_queue()) as queues:
         return await client.execute_workflow(
             RegistrationWorkflow.run,
-            _input(username),
+            _input(username, queues),
             id=f"registration-{username}",
-            task_queue=WORKFLOW_QUEUE,
+            task_queue=queues.workflows,
             search_attributes=TypedSearchAttributes([SearchAttributePair(CUSTOMER_ID, username)]),
         )
 
@@ -202,12 +196,12 @@ async def test_mail_waits_out_a_long_smtp_outage(time_skipping_env: WorkflowEnvi
     domains = FakeDomains(fail_times={"notification.send_welcome_mail": 12})
     client = time_skipping_env.client
     username = unique("frank")
-    async with running_workers(client, [RegistrationWorkflow], domains.by_queue()):
+    async with running_workers(client, [RegistrationWorkflow], domains.by_queue()) as queues:
         handle = await client.start_workflow(
             RegistrationWorkflow.run,
-            _input(username),
+            _input(username, queues),
             id=f"registration-{username}",
-            task_queue=WORKFLOW_QUEUE,
+            task_queue=queues.workflows,
             search_attributes=TypedSearchAttributes([SearchAttributePair(CUSTOMER_ID, username)]),
         )
         await time_skipping_env.sleep(timedelta(hours=1))
