@@ -57,7 +57,7 @@ clean:
 bench-search: $(RUNTIME_STAMP)
 	$(BIN)/python -m bench.search $(BENCH_ARGS)
 
-## bench-checkout: the real checkout under load vs its bare Temporal skeleton; prints ratios (BENCH_ARGS=...)
+## bench-checkout: bare Temporal chain vs the real workflows (no-op and real activities, SQLite and PostgreSQL); prints ratios (BENCH_ARGS=--quick ...)
 .PHONY: bench-checkout
 bench-checkout: $(RUNTIME_STAMP)
 	$(BIN)/python -m bench.checkout $(BENCH_ARGS)
