@@ -24,6 +24,7 @@ from api.deps import (
 )
 from api.order import order_lines
 from api.store import cached_search
+from api.temporal import bounded
 from core.errors import ConflictError, DomainError, ValidationError
 from core.money import format_roubles, to_kopecks
 from core.timeutil import to_moscow
@@ -138,15 +139,19 @@ async def cart_page(request: Request, session: SessionDep, user: OptionalUser) -
 
 
 async def _checkout_of(
-    session: AsyncSession, temporal: Client, user: User, order_id: str
+    request: Request, session: AsyncSession, temporal: Client, user: User, order_id: str
 ) -> tuple[dict[str, Any], CheckoutState] | None:
     """The shopper's order (404 for anyone else's) and its checkout's state as the pages show
-    them; None if the order never went to checkout."""
+    them; None if the order never went to checkout. With no worker to answer the query, the
+    page says 503 after the bounded wait instead of hanging."""
     view = await order.get_order(session=session, username=user.username, order_id=order_id)
     try:
-        state: CheckoutState = await temporal.get_workflow_handle(
-            checkout_workflow_id(order_id)
-        ).query("state", result_type=CheckoutState)
+        state: CheckoutState = await bounded(
+            temporal.get_workflow_handle(checkout_workflow_id(order_id)).query(
+                "state", result_type=CheckoutState
+            ),
+            request.app.state.settings.update_wait_seconds,
+        )
     except RPCError as exc:
         if exc.status != RPCStatusCode.NOT_FOUND:
             raise
@@ -177,7 +182,7 @@ async def checkout_page(
     """«Оформление заказа»: delivery choice, then «Оплатить заказ» and the payment method."""
     if user is None:
         return _login_redirect(f"/checkout/{order_id}")
-    found = await _checkout_of(session, temporal, user, order_id)
+    found = await _checkout_of(request, session, temporal, user, order_id)
     if found is None:
         return RedirectResponse("/cart", status_code=303)
     return _page(
@@ -202,7 +207,7 @@ async def checkout_result(
     """The payment result: «Оплачено» with the order, or the error and the two ways on."""
     if user is None:
         return _login_redirect(f"/checkout/{order_id}/result")
-    found = await _checkout_of(session, temporal, user, order_id)
+    found = await _checkout_of(request, session, temporal, user, order_id)
     if found is None:
         return RedirectResponse("/cart", status_code=303)
     return _page(request, "order/result.html", **found[0])
@@ -220,7 +225,7 @@ async def checkout_return(
     checkout to learn the bank's outcome, then moves on to the result."""
     if user is None:
         return _login_redirect(f"/checkout/{order_id}/return")
-    found = await _checkout_of(session, temporal, user, order_id)
+    found = await _checkout_of(request, session, temporal, user, order_id)
     if found is None:
         return RedirectResponse("/cart", status_code=303)
     target = return_target(found[1])

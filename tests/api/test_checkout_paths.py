@@ -148,6 +148,11 @@ async def test_an_update_with_no_worker_answers_503_within_the_bound(
             outage.http.put("/order/process", json={"id": placed["id"], "version": 0}), 30
         )
         waited = time.monotonic() - began
+        began = time.monotonic()
+        page = await asyncio.wait_for(
+            outage.http.get(f"/checkout/{placed['id']}", headers={"accept": "text/html"}), 30
+        )
+        page_waited = time.monotonic() - began
         await outage.env.client.get_workflow_handle(f"checkout-{placed['id']}").terminate(
             "test cleanup: no worker will ever serve it"
         )
@@ -155,6 +160,9 @@ async def test_an_update_with_no_worker_answers_503_within_the_bound(
     assert "Workflow" not in answer.text
     assert answer.json()["errorMessage"].startswith("Магазин сейчас не успевает ответить")
     assert 2 <= waited < 10
+    assert page.status_code == 503, "the checkout page cannot ask the run either"
+    assert "Магазин сейчас не успевает ответить" in page.text
+    assert page_waited < 10
 
 
 async def test_operators_see_the_checkout_wait_for_the_bank(seeded: Shop) -> None:
