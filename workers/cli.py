@@ -53,8 +53,10 @@ def _worker(settings: Settings, queues: list[str]) -> int:
 
 
 def _dev(settings: Settings) -> int:
-    from workers.dev import run_dev
-
+    try:
+        from workers.dev import run_dev
+    except KeyboardInterrupt:
+        return 130  # Ctrl-C before anything started; from here on the supervisor takes it
     code = run_dev(settings)
     # Every child has stopped and is reaped. Skip interpreter teardown: freeing SQLAlchemy,
     # Alembic and the Temporal SDK's modules took ≈0.8 s, the prompt came back that much later.

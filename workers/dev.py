@@ -73,6 +73,10 @@ def wait_for_port(host: str, port: int, timeout: float, process: subprocess.Pope
     raise SystemExit(f"nothing listens on {host}:{port} after {timeout:.0f} s")
 
 
+class StopRequested(Exception):
+    """Ctrl-C (or SIGTERM, SIGHUP) arrived while the store was still starting."""
+
+
 @dataclass
 class Supervisor:
     """Starts child processes in order and stops them together. Each child runs in its own
@@ -82,6 +86,23 @@ class Supervisor:
     children: list[tuple[str, subprocess.Popen[bytes]]] = field(default_factory=list)
     # Servers the other children talk to (Temporal): stopped once those have gone.
     stopped_last: set[str] = field(default_factory=set)
+    # Set by the first stop signal; `watching` once every child has started.
+    stopping: bool = False
+    watching: bool = False
+
+    def listen(self) -> None:
+        """Take Ctrl-C, SIGTERM and SIGHUP from the first moment: one arriving while the store
+        starts ends the start (StopRequested) instead of a KeyboardInterrupt traceback midway; one
+        arriving while the store runs ends `watch`; later ones are ignored, the stop has a bound."""
+        for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+            signal.signal(signum, self._on_signal)
+
+    def _on_signal(self, signum: int, _frame: object) -> None:
+        if self.stopping:
+            return
+        self.stopping = True
+        if not self.watching:
+            raise StopRequested(signal.Signals(signum).name)
 
     def start(
         self, name: str, command: list[str], *, stop_last: bool = False
@@ -104,6 +125,7 @@ class Supervisor:
         the others report to, which get it as soon as the rest have gone: a worker whose Temporal
         vanished first retried its last reports for 6 s. One overall bound for all of it, then
         SIGKILL for the survivors."""
+        self.stopping = True
         deadline = time.monotonic() + bound
         self._stop(
             [c for c in self.children if c[0] not in self.stopped_last], bound - LAST_STOP_SECONDS
@@ -122,14 +144,8 @@ class Supervisor:
 
     def watch(self) -> int:
         """Block until a child dies (its exit code) or the supervisor is told to stop (0)."""
-        stop = {"requested": False}
-
-        def request_stop(_signum: int, _frame: object) -> None:
-            stop["requested"] = True
-
-        for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
-            signal.signal(signum, request_stop)
-        while not stop["requested"]:
+        self.watching = True
+        while not self.stopping:
             for name, process in self.children:
                 if process.poll() is not None:
                     log.error("%s exited unexpectedly with code %s", name, process.returncode)
@@ -142,6 +158,7 @@ def run_dev(settings: Settings) -> int:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     python = sys.executable
     supervisor = Supervisor()
+    supervisor.listen()
     try:
         temporal = supervisor.start("temporal", temporal_command(settings), stop_last=True)
         host, _, port = settings.temporal_address.rpartition(":")
@@ -184,5 +201,8 @@ def run_dev(settings: Settings) -> int:
             flush=True,
         )
         return supervisor.watch()
+    except StopRequested as stop:
+        log.info("%s while starting: stopping what has started", stop)
+        return 0
     finally:
         supervisor.stop_all()

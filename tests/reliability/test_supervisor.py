@@ -19,7 +19,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from tests.support.store import running_store, tail
+from tests.support.store import launched_store, running_store, tail, wait_until
 
 DIE_WITH_SUPERVISOR_SECONDS = 5.0
 CTRL_C_BOUND_SECONDS = 20.0
@@ -81,6 +81,29 @@ def test_no_child_outlives_a_killed_supervisor(tmp_path: Path) -> None:
             kill_survivors(commands)
 
 
+def ctrl_c(supervisor: subprocess.Popen[bytes], log_path: Path) -> float:
+    """Ctrl-C to the supervisor by its PID; asserts it and every process below it are gone within
+    CTRL_C_BOUND_SECONDS, and returns how long that took."""
+    commands = descendants(supervisor.pid)
+    try:
+        started = time.monotonic()
+        os.kill(supervisor.pid, signal.SIGINT)
+        try:
+            supervisor.wait(timeout=CTRL_C_BOUND_SECONDS)
+        except subprocess.TimeoutExpired:
+            pytest.fail(
+                f"the supervisor still runs {CTRL_C_BOUND_SECONDS:.0f} s after Ctrl-C;"
+                f" log:\n{tail(log_path)}"
+            )
+        remaining = max(0.0, started + CTRL_C_BOUND_SECONDS - time.monotonic())
+        alive = still_running(commands, remaining)
+        took = time.monotonic() - started
+        assert not alive, f"still running after Ctrl-C: {_describe(alive, commands)}"
+    finally:
+        kill_survivors(commands)
+    return took
+
+
 @pytest.mark.timeout(180)
 def test_ctrl_c_stops_the_supervisor_and_every_child_together(
     tmp_path: Path,
@@ -88,27 +111,35 @@ def test_ctrl_c_stops_the_supervisor_and_every_child_together(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     with running_store(tmp_path) as (store, supervisor):
-        commands = descendants(supervisor.pid)
-        try:
-            assert len(psutil.Process(supervisor.pid).children()) == CHILDREN, commands
-            started = time.monotonic()
-            os.kill(supervisor.pid, signal.SIGINT)
-            try:
-                supervisor.wait(timeout=CTRL_C_BOUND_SECONDS)
-            except subprocess.TimeoutExpired:
-                pytest.fail(
-                    f"the supervisor still runs {CTRL_C_BOUND_SECONDS:.0f} s after Ctrl-C;"
-                    f" log:\n{tail(store.log_path)}"
-                )
-            remaining = max(0.0, started + CTRL_C_BOUND_SECONDS - time.monotonic())
-            alive = still_running(commands, remaining)
-            took = time.monotonic() - started
-            assert not alive, f"still running after Ctrl-C: {_describe(alive, commands)}"
-        finally:
-            kill_survivors(commands)
+        assert len(psutil.Process(supervisor.pid).children()) == CHILDREN, descendants(
+            supervisor.pid
+        )
+        took = ctrl_c(supervisor, store.log_path)
     record_property("stop_seconds", round(took, 2))
     with capsys.disabled():
         print(f"\nshopflow dev stopped by Ctrl-C in {took:.2f} s (bound {CTRL_C_BOUND_SECONDS} s)")
     log = store.log_path.read_text(encoding="utf-8", errors="replace")
     assert supervisor.returncode == 0, tail(store.log_path)
     assert "killing it" not in log, f"a child had to be killed:\n{tail(store.log_path)}"
+
+
+@pytest.mark.timeout(180)
+def test_ctrl_c_while_the_store_starts_stops_what_started_without_a_traceback(
+    tmp_path: Path,
+) -> None:
+    """A shopper's Ctrl-C, or a test's stop, may come before the last child answers (on a busy
+    machine the API answered /healthz before the supervisor had seen its port): the start ends,
+    what started stops, exit 0 and no KeyboardInterrupt traceback."""
+    with launched_store(tmp_path) as (store, supervisor):
+        # Temporal is up and the supervisor is between children.
+        wait_until(
+            supervisor,
+            store.log_path,
+            lambda: "starting mail emulator" in tail(store.log_path),
+            "the mail emulator was starting",
+        )
+        ctrl_c(supervisor, store.log_path)
+    log = store.log_path.read_text(encoding="utf-8", errors="replace")
+    assert supervisor.returncode == 0, tail(store.log_path)
+    assert "Traceback" not in log, tail(store.log_path)
+    assert "SIGINT while starting" in log, tail(store.log_path)

@@ -9,7 +9,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -98,10 +98,10 @@ def stop(process: subprocess.Popen[bytes]) -> None:
 
 
 @contextmanager
-def running_store(data_dir: Path) -> Iterator[tuple[Store, subprocess.Popen[bytes]]]:
+def launched_store(data_dir: Path) -> Iterator[tuple[Store, subprocess.Popen[bytes]]]:
     """`python -m workers.cli dev` on free ports with its data in `data_dir`, yielded (with the
-    supervisor's process) once the API and the mailbox answer; stopped when the block ends unless
-    the block already stopped it."""
+    supervisor's process) as soon as it is launched; stopped when the block ends unless the block
+    already stopped it."""
     log_path = data_dir / "store.log"
     api, temporal, ui, smtp, mailbox, couriers, bank = free_ports(7)
     ports = {
@@ -113,7 +113,7 @@ def running_store(data_dir: Path) -> Iterator[tuple[Store, subprocess.Popen[byte
         "couriers": couriers,
         "bank": bank,
     }
-    running = Store(
+    launched = Store(
         base_url=f"http://127.0.0.1:{api}",
         mailbox_url=f"http://127.0.0.1:{mailbox}",
         bank_url=f"http://127.0.0.1:{bank}",
@@ -132,22 +132,41 @@ def running_store(data_dir: Path) -> Iterator[tuple[Store, subprocess.Popen[byte
             start_new_session=True,
         )
         try:
-            deadline = time.monotonic() + START_TIMEOUT
-            while not (
-                answers(f"{running.base_url}/healthz", expect_ok=True)
-                and answers(f"{running.mailbox_url}/api/messages", expect_ok=False)
-            ):
-                if process.poll() is not None:
-                    pytest.fail(
-                        f"`workers.cli dev` exited with code {process.returncode} while starting;"
-                        f" log {log_path}:\n{tail(log_path)}"
-                    )
-                if time.monotonic() >= deadline:
-                    pytest.fail(
-                        f"the store did not answer within {START_TIMEOUT:.0f} s;"
-                        f" log {log_path}:\n{tail(log_path)}"
-                    )
-                time.sleep(0.25)
-            yield running, process
+            yield launched, process
         finally:
             stop(process)
+
+
+def wait_until(
+    process: subprocess.Popen[bytes], log_path: Path, ready: Callable[[], bool], what: str
+) -> None:
+    """Wait (at most START_TIMEOUT) until `ready()`; fail with the log's tail if the supervisor
+    exits first or the time runs out."""
+    deadline = time.monotonic() + START_TIMEOUT
+    while not ready():
+        if process.poll() is not None:
+            pytest.fail(
+                f"`workers.cli dev` exited with code {process.returncode} before {what};"
+                f" log {log_path}:\n{tail(log_path)}"
+            )
+        if time.monotonic() >= deadline:
+            pytest.fail(
+                f"not {what} within {START_TIMEOUT:.0f} s; log {log_path}:\n{tail(log_path)}"
+            )
+        time.sleep(0.25)
+
+
+@contextmanager
+def running_store(data_dir: Path) -> Iterator[tuple[Store, subprocess.Popen[bytes]]]:
+    """The launched store, yielded once the API and the mailbox answer."""
+    with launched_store(data_dir) as (running, process):
+        wait_until(
+            process,
+            running.log_path,
+            lambda: (
+                answers(f"{running.base_url}/healthz", expect_ok=True)
+                and answers(f"{running.mailbox_url}/api/messages", expect_ok=False)
+            ),
+            "the store answered",
+        )
+        yield running, process
