@@ -41,11 +41,11 @@ from datetime import date, timedelta
 from typing import Annotated, Literal
 
 import uvicorn
-from fastapi import FastAPI, HTTPException, Query, Request
-from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi import FastAPI, HTTPException, Query
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
+
+from emulators.common import install_error_handlers
 
 log = logging.getLogger("couriers-emulator")
 
@@ -268,26 +268,12 @@ def quote(company: Company, address: str, *, weight_grams: int, ship_date: date)
     )
 
 
-def _error(status: int, message: str) -> JSONResponse:
-    return JSONResponse(status_code=status, content={"errorMessage": message})
-
-
 def create_app() -> FastAPI:
     app = FastAPI(title="Курьерские службы (эмулятор)")
     # Only async endpoints touch this, all on the one event loop, so it needs no lock.
     faults: dict[str, FaultIn] = {}
 
-    @app.exception_handler(HTTPException)
-    async def http_error(_request: Request, exc: HTTPException) -> JSONResponse:
-        return _error(exc.status_code, str(exc.detail))
-
-    @app.exception_handler(RequestValidationError)
-    async def validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
-        problems = "; ".join(
-            f"{'.'.join(str(part) for part in error['loc'][1:]) or 'запрос'}: {error['msg']}"
-            for error in exc.errors()
-        )
-        return _error(400, f"Неверный запрос: {problems}")
+    install_error_handlers(app)
 
     def company_or_404(code: str) -> Company:
         company = COMPANIES.get(code)
