@@ -3,7 +3,7 @@ answers the workflow id of the run it made, or raises.
 
 - `bare`: start `bench.bare_chain.BareChain` and wait for its result (a Temporal client).
 - `noop`: the real CheckoutWorkflow on the no-op worker, driven by the web front's calls against
-  Temporal: `api.checkout.start_checkout` (update-with-start `ready`, what `PUT /order/process`
+  Temporal: `flows.checkout.start_checkout` (update-with-start `ready`, what `PUT /order/process`
   does), then the Updates `choose_delivery` (pickup) and `pay` (WALLET), until step PAID.
 - `real`: a shopper over HTTP against the real API — `POST /order/place` (1 item),
   `PUT /order/process`, `POST /checkout/{id}/delivery` (pickup), `POST /checkout/{id}/pay`
@@ -25,10 +25,10 @@ from urllib.parse import urlsplit
 
 from temporalio.client import Client
 
-from api.checkout import start_checkout, workflow_id
 from bench.bare_chain import STEPS, BareChain
 from bench.rawhttp import RawHTTPError
 from core.settings import Settings
+from flows.checkout import start_checkout, workflow_id
 from models.payloads import CheckoutState, DeliveryRequest, PayRequest
 
 HOST = "127.0.0.1"

@@ -30,6 +30,7 @@ from typing import Any, Literal, TypeVar
 from urllib.parse import urlencode
 
 import httpx
+import psutil
 
 from bench.rawhttp import RawHTTPError, raw_client
 from bench.workload import CacheEstimate, cache_key, estimate_cache
@@ -78,7 +79,7 @@ class Stats:
     p99_ms: float
     max_ms: float
     # CPU used over the measured window, in % of one core (machine: % of all cores); None where
-    # /proc is missing. They tell which process is the bottleneck on a small machine.
+    # it could not be read. They tell which process is the bottleneck on a small machine.
     client_cpu: float
     server_cpu: float | None
     postgres_cpu: float | None
@@ -277,10 +278,7 @@ def summarize(
     )
 
 
-# --- CPU accounting (Linux /proc) -------------------------------------------------------------
-
-_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
-_PROC = Path("/proc")
+# --- CPU accounting (psutil) ----------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -292,43 +290,31 @@ class CpuShares:
     other: float | None
 
 
-def _process_ticks(pid: int | str, *, reaped_children: bool = False) -> int | None:
+def _process_seconds(pid: int, *, reaped_children: bool = False) -> float | None:
+    """User + system CPU seconds of a process (and of its reaped children); None once gone."""
     try:
-        stat = (_PROC / str(pid) / "stat").read_text()
-    except OSError:
+        times = psutil.Process(pid).cpu_times()
+    except psutil.Error:
         return None
-    fields = stat.rsplit(")", 1)[1].split()  # after "pid (comm)": state is fields[0]
-    ticks = int(fields[11]) + int(fields[12])  # utime + stime
-    return ticks + int(fields[13]) + int(fields[14]) if reaped_children else ticks
+    spent = times.user + times.system
+    return spent + times.children_user + times.children_system if reaped_children else spent
 
 
-def _postgres_ticks() -> int | None:
-    if not _PROC.is_dir():
-        return None
-    total = 0
-    for entry in _PROC.iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            if (entry / "comm").read_text().strip() != "postgres":
-                continue
-        except OSError:
-            continue
-        # A backend that exits hands its CPU time to the postmaster's reaped-children counters,
-        # so the sum stays whole while connections come and go.
-        total += _process_ticks(entry.name, reaped_children=True) or 0
+def _postgres_seconds() -> float:
+    total = 0.0
+    for process in psutil.process_iter(["name"]):
+        if process.info["name"] == "postgres":
+            # A backend that exits hands its CPU time to the postmaster's reaped-children
+            # counters, so the sum stays whole while connections come and go.
+            total += _process_seconds(process.pid, reaped_children=True) or 0.0
     return total
 
 
-def _machine_ticks() -> tuple[int, int] | None:
-    """(busy, total) ticks of all cores since boot."""
-    try:
-        line = (_PROC / "stat").read_text().splitlines()[0]
-    except OSError:
-        return None
-    ticks = [int(value) for value in line.split()[1:]]
-    idle = ticks[3] + ticks[4]  # idle + iowait
-    return sum(ticks) - idle, sum(ticks)
+def _machine_seconds() -> tuple[float, float]:
+    """(busy, total) CPU seconds of all cores since boot."""
+    times = psutil.cpu_times()
+    total = sum(times)
+    return total - times.idle - getattr(times, "iowait", 0.0), total
 
 
 class CpuMeter:
@@ -338,25 +324,24 @@ class CpuMeter:
         self.server_pid = server_pid
         self.wall = time.perf_counter()
         self.client = time.process_time()
-        self.server = _process_ticks(server_pid) if server_pid else None
-        self.postgres = _postgres_ticks()
-        self.machine = _machine_ticks()
+        self.server = _process_seconds(server_pid) if server_pid else None
+        self.postgres = _postgres_seconds()
+        self.machine = _machine_seconds()
 
     def read(self) -> CpuShares:
         wall = time.perf_counter() - self.wall
 
-        def share(before: int | None, after: int | None) -> float | None:
+        def share(before: float | None, after: float | None) -> float | None:
             if before is None or after is None:
                 return None
-            return (after - before) / _TICKS / wall * 100
+            return (after - before) / wall * 100
 
-        machine = None
-        if self.machine is not None and (now := _machine_ticks()) is not None:
-            total = now[1] - self.machine[1]
-            machine = (now[0] - self.machine[0]) / total * 100 if total else None
+        now = _machine_seconds()
+        total = now[1] - self.machine[1]
+        machine = (now[0] - self.machine[0]) / total * 100 if total else None
         client = (time.process_time() - self.client) / wall * 100
-        server = share(self.server, _process_ticks(self.server_pid) if self.server_pid else None)
-        postgres = share(self.postgres, _postgres_ticks())
+        server = share(self.server, _process_seconds(self.server_pid) if self.server_pid else None)
+        postgres = share(self.postgres, _postgres_seconds())
         other = None
         if machine is not None:
             ours = client + (server or 0.0) + (postgres or 0.0)

@@ -19,6 +19,7 @@ from core.errors import (
     OperationInFlightError,
     ValidationError,
 )
+from core.money import format_roubles
 from core.timeutil import utcnow
 from models.billing import BillingTransaction, GiftCard, TransactionKind, Wallet
 
@@ -163,7 +164,7 @@ async def credit_wallet(
 
 CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford's base 32: no I, L, O, U
 CODE_LENGTH = 16
-MAX_GIFT_CARD_KOPECKS = 100_000_00  # 100 000 ₽
+MAX_GIFT_CARD_KOPECKS = 100_000_00
 
 
 def _code_hash(code: str) -> str:
@@ -208,7 +209,9 @@ async def issue_gift_card(
     card and code (the balance is not topped up again)."""
     if not 0 < amount_kopecks <= MAX_GIFT_CARD_KOPECKS:
         raise ValidationError(
-            "Сумма подарочной карты — от 0,01 до 100 000 ₽", fields={"amount": "Неверная сумма"}
+            f"Сумма подарочной карты — от {format_roubles(1)}"
+            f" до {format_roubles(MAX_GIFT_CARD_KOPECKS)}",
+            fields={"amount": "Неверная сумма"},
         )
     code = issue_code(issue_key, secret)
     found = await session.exec(select(GiftCard).where(GiftCard.issue_key == issue_key))

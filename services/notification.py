@@ -156,7 +156,7 @@ def welcome_mail(*, first_name: str, username: str, store_url: str) -> tuple[str
     body = (
         f"Здравствуйте, {first_name}!\n\n"
         f"Вы зарегистрировались в интернет-магазине Shopflow с логином «{username}».\n"
-        f"Кошелёк открыт, баланс 0,00 ₽. Войти в магазин: {store_url}/login\n\n"
+        f"Кошелёк открыт, баланс {format_roubles(0)}. Войти в магазин: {store_url}/login\n\n"
         "Если это были не вы, просто проигнорируйте это письмо.\n"
         "— Команда Shopflow\n"
     )

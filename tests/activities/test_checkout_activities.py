@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from sqlalchemy import text
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
 
@@ -15,6 +14,7 @@ from activities.store import StoreActivities
 from core.db import SessionFactory, transaction
 from models.payloads import HoldInput, OrderLine, OrderRef, WalletMoveInput
 from services import billing, store
+from tests.support.stock import stock_of
 
 
 async def _product(sessions: SessionFactory, stock: dict[str, int]) -> int:
@@ -41,18 +41,6 @@ async def _product(sessions: SessionFactory, stock: dict[str, int]) -> int:
     return product_id
 
 
-async def _stock(sessions: SessionFactory, product_id: int) -> tuple[int, int]:
-    async with transaction(sessions) as session:
-        conn = await session.connection()
-        row = (
-            await conn.execute(
-                text("SELECT SUM(quantity), SUM(reserved) FROM store_stock WHERE product_id = :p"),
-                {"p": product_id},
-            )
-        ).one()
-    return int(row[0]), int(row[1])
-
-
 async def test_holding_confirming_and_releasing_twice_moves_stock_once(
     sessions: SessionFactory,
 ) -> None:
@@ -63,15 +51,15 @@ async def test_holding_confirming_and_releasing_twice_moves_stock_once(
 
     assert (await env.run(activities.hold_stock, hold)).units == 6
     assert (await env.run(activities.hold_stock, hold)).units == 6  # a retry
-    assert await _stock(sessions, product_id) == (8, 6), "held from the fuller store first"
+    assert await stock_of(sessions, product_id) == (8, 6), "held from the fuller store first"
 
     await env.run(activities.confirm_stock, OrderRef("order-1"))
     await env.run(activities.confirm_stock, OrderRef("order-1"))
-    assert await _stock(sessions, product_id) == (2, 0)
+    assert await stock_of(sessions, product_id) == (2, 0)
 
     assert (await env.run(activities.release_stock, OrderRef("order-1"))).units == 6
     assert (await env.run(activities.release_stock, OrderRef("order-1"))).units == 0
-    assert await _stock(sessions, product_id) == (8, 0), "a compensated sale returns every unit"
+    assert await stock_of(sessions, product_id) == (8, 0), "a compensated sale returns every unit"
 
 
 async def test_a_hold_is_all_or_nothing(sessions: SessionFactory) -> None:
@@ -81,7 +69,7 @@ async def test_a_hold_is_all_or_nothing(sessions: SessionFactory) -> None:
     with pytest.raises(ApplicationError) as caught:
         await env.run(activities.hold_stock, HoldInput("order-2", [OrderLine(product_id, 4)]))
     assert caught.value.type == "OutOfStockError"
-    assert await _stock(sessions, product_id) == (3, 0)
+    assert await stock_of(sessions, product_id) == (3, 0)
 
 
 async def test_concurrent_holds_never_oversell(sessions: SessionFactory) -> None:
@@ -98,7 +86,7 @@ async def test_concurrent_holds_never_oversell(sessions: SessionFactory) -> None
         return True
 
     outcomes = await asyncio.gather(*(hold(n) for n in range(8)))
-    quantity, reserved = await _stock(sessions, product_id)
+    quantity, reserved = await stock_of(sessions, product_id)
     assert quantity == 7
     assert reserved == 2 * outcomes.count(True)
     assert reserved <= quantity

@@ -14,7 +14,6 @@ from activities.auth import AuthActivities
 from activities.billing import BillingActivities
 from activities.notification import NotificationActivities
 from activities.payment import PaymentActivities
-from adapters.bank import FakeBankGateway
 from adapters.mailer import RecordingMailer, SmtpMailer
 from core.db import SessionFactory, transaction
 from models.billing import Wallet
@@ -27,6 +26,7 @@ from models.payloads import (
 )
 from services import auth
 from tests.conftest import MailEmulator, emulator_process, free_ports
+from tests.support.fake_bank import FakeBankGateway
 
 STORE_URL = "http://shop.test"
 

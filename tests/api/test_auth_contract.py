@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
-from typing import Any
-
 import httpx
 import pytest
 from sqlalchemy import delete
@@ -12,39 +9,13 @@ from temporalio.client import WorkflowExecutionStatus
 from temporalio.service import RPCError, RPCStatusCode
 from temporalio.testing import WorkflowEnvironment
 
-from api.app import create_app
-from api.temporal import LazyTemporalClient
 from core.db import SessionFactory, transaction
+from edge.app import create_app
+from flows.engine import LazyTemporalClient
 from models.auth import User
-from tests.api.conftest import Shop, api_settings
+from tests.support.auth import login, new_customer, register
+from tests.support.shop import Shop, api_settings
 from workflows.policies import CUSTOMER_ID, FLOW_STATUS
-
-
-def new_customer(**overrides: str) -> dict[str, Any]:
-    name = f"u{uuid.uuid4().hex[:10]}"
-    body = {
-        "username": name,
-        "firstName": "Алиса",
-        "lastName": "Иванова",
-        "email": f"{name}@example.ru",
-        "phone": "+7 912 345-67-89",
-        "password": "correct horse",
-    }
-    body.update(overrides)
-    return body
-
-
-async def register(shop: Shop, **overrides: str) -> dict[str, Any]:
-    body = new_customer(**overrides)
-    response = await shop.http.post("/auth/register", json=body)
-    assert response.status_code == 200, response.text
-    return body
-
-
-async def login(shop: Shop, body: dict[str, Any]) -> httpx.Response:
-    return await shop.http.post(
-        "/auth/login", json={"username": body["username"], "password": body["password"]}
-    )
 
 
 async def whoami(shop: Shop, token: str) -> httpx.Response:

@@ -13,17 +13,14 @@ import pytest
 
 from adapters.bank import SIGNATURE_HEADER, callback_signature
 from models.base import MAX_DB_INT
-from tests.api.conftest import Shop, api_settings
-from tests.api.test_auth_contract import new_customer
-from tests.api.test_payment_contract import assert_error, notice
+from tests.support.auth import new_customer
+from tests.support.callbacks import callback, notice
+from tests.support.errors import assert_error
+from tests.support.shop import Shop, service
 
 # Past PostgreSQL's INTEGER (an overflow in asyncpg) and past SQLite's 64-bit INTEGER.
 TOO_BIG = [2**31, 2**63]
 FLOW = "payment-order-no-such-order-1"
-
-
-def service() -> dict[str, str]:
-    return {"X-Service-Key": api_settings().service_key}
 
 
 # --- ids and versions ----------------------------------------------------------------------------
@@ -71,6 +68,15 @@ async def test_out_of_range_ids_are_400_naming_the_field(seeded: Shop, big: int)
     ]
     for response, field in cases:
         assert_error(response, 400, field)
+
+
+async def test_a_fraction_of_a_kopeck_is_400_naming_the_field(seeded: Shop) -> None:
+    """Money has two decimal places: a delivery cost of 1.005 ₽ is refused at the edge (it once
+    reached the conversion to kopecks and answered 500)."""
+    response = await seeded.http.post(
+        "/checkout/any-order/confirm-delivery-cost", json={"cost": 1.005}
+    )
+    assert_error(response, 400, "cost")
 
 
 async def test_ids_in_range_that_name_nothing_are_404(seeded: Shop) -> None:
@@ -139,15 +145,7 @@ async def test_the_limit_holds_over_real_http(seeded: Shop) -> None:
 
 
 async def signed_callback(shop: Shop, body: bytes) -> httpx.Response:
-    return await shop.http.post(
-        "/payment/bank/callback",
-        params={"flow": FLOW},
-        content=body,
-        headers={
-            "content-type": "application/json",
-            SIGNATURE_HEADER: callback_signature(body, shop.bank.secret),
-        },
-    )
+    return await callback(shop, FLOW, body, callback_signature(body, shop.bank.secret))
 
 
 async def test_a_signed_but_unreadable_callback_is_400(shop: Shop) -> None:

@@ -15,9 +15,9 @@ from sqlalchemy import select
 
 from core.db import transaction
 from models.metadata import metadata
-from tests.activities.test_bank import THREE_DS_CARD, open_page
-from tests.api.conftest import Shop
-from tests.api.test_payment_flows import pay, settled, to_payment
+from tests.support.bank import THREE_DS_CARD, open_page
+from tests.support.checkout import pay, settled, to_payment
+from tests.support.shop import Shop
 
 CVC = "739"
 DIGITS = re.sub(r"\D", "", THREE_DS_CARD)

@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from core.timeutil import to_moscow, utcnow
-from tests.api.conftest import Shop
+from tests.support.shop import Shop
 
 
 async def _first_product_id(http: httpx.AsyncClient, query: str) -> int:

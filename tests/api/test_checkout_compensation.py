@@ -3,51 +3,22 @@ so stock and money end exactly as before and the order is FAILED with the reason
 
 from __future__ import annotations
 
-import typing
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 from sqlalchemy import text
-from temporalio import activity
-from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 
 from core.db import SessionFactory, transaction
 from services import billing
-from tests.api.conftest import Shop, login_shopper, open_shop
-from tests.api.test_checkout_flow import balance, fund, post, start, stock_of
-from tests.api.test_order_contract import in_stock
 from tests.conftest import BankEmulator
-
-Sabotage = Callable[[dict[str, list[Any]]], None]
-
-
-def _stand_in(name: str, real: Callable[[Any], Awaitable[Any]], when: Callable[[Any], bool]) -> Any:
-    async def stand_in(data: Any) -> Any:
-        if when(data):
-            raise ApplicationError(
-                f"{name}: отказ (имитация)", type="ConflictError", non_retryable=True
-            )
-        return await real(data)
-
-    hints = typing.get_type_hints(real)
-    stand_in.__annotations__ = {"data": hints["data"], "return": hints["return"]}
-    return activity.defn(name=name)(stand_in)
-
-
-def failing(name: str, when: Callable[[Any], bool] = lambda _: True) -> Sabotage:
-    """Swap the activity `name` for one that fails for good (when `when` says so)."""
-
-    def swap(activities: dict[str, list[Any]]) -> None:
-        for functions in activities.values():
-            for index, real in enumerate(functions):
-                if real.__temporal_activity_definition.name == name:
-                    functions[index] = _stand_in(name, real, when)
-                    return
-        raise AssertionError(f"no activity {name}")
-
-    return swap
+from tests.support.auth import login_shopper
+from tests.support.checkout import balance, fund, post, start
+from tests.support.orders import in_stock
+from tests.support.sabotage import failing
+from tests.support.shop import Shop, open_shop
+from tests.support.stock import stock_of
 
 
 @pytest.mark.parametrize(
@@ -76,7 +47,7 @@ async def test_failure_after_payment_returns_stock_and_money(
 async def check_full_undo(shop: Shop, step: str) -> None:
     (product,) = await in_stock(shop.http, count=1)
     await fund(shop, 50_000)
-    stock_before = await stock_of(shop, product["id"])
+    stock_before = await stock_of(shop.sessions, product["id"])
     started = await start(shop, product["id"], 2)
     oid = started["id"]
     chosen = await post(
@@ -93,7 +64,7 @@ async def check_full_undo(shop: Shop, step: str) -> None:
     assert result["step"] == "FAILED"
     assert step in result["failureReason"]
     assert await balance(shop) == 50_000, "the payment came back"
-    assert await stock_of(shop, product["id"]) == stock_before, "every unit is back"
+    assert await stock_of(shop.sessions, product["id"]) == stock_before, "every unit is back"
     assert await booked_slots(shop.sessions) == slots_before, "the courier window is free again"
     order = (await shop.http.get("/order/get", params={"orderId": oid})).json()
     assert order["status"] == "FAILED"

@@ -3,79 +3,26 @@ payment, insufficient funds then retry, back to the cart, a second click reachin
 
 from __future__ import annotations
 
-from typing import Any
-
-import httpx
-from sqlalchemy import text
 from temporalio.worker import Replayer
 
-from core.db import transaction
-from services import billing
-from tests.api.conftest import Shop
-from tests.api.test_order_contract import in_stock, place
+from tests.support.auth import login, register
+from tests.support.checkout import balance, fund, pick_up, post, start
+from tests.support.orders import in_stock
+from tests.support.shop import Shop
+from tests.support.stock import stock_of
 from workers.bootstrap import WORKFLOWS
 from workflows.policies import CUSTOMER_ID, FLOW_STATUS, ORDER_ID, PAYMENT_METHOD
 
 
-async def fund(shop: Shop, roubles: int) -> None:
-    """Top the logged-in shopper's wallet up through billing (the top-up flow is a later issue)."""
-    me = (await shop.http.get("/auth/auth")).json()["username"]
-    async with transaction(shop.sessions) as session:
-        await billing.credit_wallet(
-            session=session,
-            username=me,
-            amount_kopecks=roubles * 100,
-            idempotency_key=f"test-fund-{me}-{roubles}",
-            reference="test",
-        )
-
-
-async def stock_of(shop: Shop, product_id: int) -> tuple[int, int]:
-    async with transaction(shop.sessions) as session:
-        row = (
-            await (await session.connection()).execute(
-                text("SELECT SUM(quantity), SUM(reserved) FROM store_stock WHERE product_id = :p"),
-                {"p": product_id},
-            )
-        ).one()
-    return int(row[0]), int(row[1])
-
-
-async def balance(shop: Shop) -> float:
-    me = (await shop.http.get("/auth/auth")).json()["username"]
-    async with transaction(shop.sessions) as session:
-        wallet = await billing.get_wallet(session=session, username=me)
-    return wallet.balance_kopecks / 100
-
-
-async def start(shop: Shop, product_id: int, quantity: int = 1) -> dict[str, Any]:
-    placed = await place(shop.http, (product_id, quantity))
-    response = await shop.http.put("/order/process", json={"id": placed["id"], "version": 0})
-    assert response.status_code == 200, response.text
-    body: dict[str, Any] = response.json()
-    return body
-
-
-async def pick_up(shop: Shop, oid: str) -> httpx.Response:
-    """Choose the first pickup point for the order's checkout."""
-    points = (await shop.http.get("/delivery/points")).json()["pickupPoints"]
-    body = {"kind": "PICKUP", "pickupPointId": points[0]["id"]}
-    return await shop.http.post(f"/checkout/{oid}/delivery", json=body)
-
-
-async def post(
-    http: httpx.AsyncClient, url: str, body: dict[str, Any] | None = None
-) -> httpx.Response:
-    return await http.post(url, json=body or {})
-
-
 async def test_pickup_checkout_paid_from_the_wallet(seeded: Shop) -> None:
     (product,) = await in_stock(seeded.http, count=1)
-    before = await stock_of(seeded, product["id"])
+    before = await stock_of(seeded.sessions, product["id"])
     await fund(seeded, 100_000)
     started = await start(seeded, product["id"], 2)
     assert started["status"] == "IN_PROGRESS"
-    assert await stock_of(seeded, product["id"]) == (before[0], before[1] + 2), "held, not sold"
+    assert await stock_of(seeded.sessions, product["id"]) == (before[0], before[1] + 2), (
+        "held, not sold"
+    )
 
     oid = started["id"]
     chosen = await pick_up(seeded, oid)
@@ -87,7 +34,7 @@ async def test_pickup_checkout_paid_from_the_wallet(seeded: Shop) -> None:
     assert paid.json()["step"] == "PAID"
     order = (await seeded.http.get("/order/get", params={"orderId": oid})).json()
     assert order["status"] == "PAID"
-    assert await stock_of(seeded, product["id"]) == (before[0] - 2, before[1])
+    assert await stock_of(seeded.sessions, product["id"]) == (before[0] - 2, before[1])
     assert await balance(seeded) == 100_000 - round(product["price"] * 2, 2)
     await seeded.env.client.get_workflow_handle(f"checkout-{oid}").result()  # mails come last
     subjects = [m.subject for m in seeded.mailer.sent]
@@ -145,15 +92,17 @@ async def test_insufficient_wallet_then_retry_in_the_same_run(seeded: Shop) -> N
 
 async def test_back_to_cart_releases_the_stock_at_once(seeded: Shop) -> None:
     (product,) = await in_stock(seeded.http, count=1)
-    before = await stock_of(seeded, product["id"])
+    before = await stock_of(seeded.sessions, product["id"])
     started = await start(seeded, product["id"], 1)
     again = await seeded.http.put("/order/process", json={"id": started["id"], "version": 0})
     assert again.status_code == 200, "a second click reaches the same run"
-    assert await stock_of(seeded, product["id"]) == (before[0], before[1] + 1), "held once only"
+    assert await stock_of(seeded.sessions, product["id"]) == (before[0], before[1] + 1), (
+        "held once only"
+    )
 
     back = await post(seeded.http, f"/checkout/{started['id']}/back")
     assert back.json()["step"] == "BACK_TO_CART"
-    assert await stock_of(seeded, product["id"]) == before
+    assert await stock_of(seeded.sessions, product["id"]) == before
     order = (await seeded.http.get("/order/get", params={"orderId": started["id"]})).json()
     assert order["status"] == "NEW"
 
@@ -161,8 +110,6 @@ async def test_back_to_cart_releases_the_stock_at_once(seeded: Shop) -> None:
 async def test_someone_elses_checkout_is_404(seeded: Shop) -> None:
     (product,) = await in_stock(seeded.http, count=1)
     oid = (await start(seeded, product["id"]))["id"]
-    from tests.api.test_auth_contract import login, register
-
     await login(seeded, await register(seeded))
     assert (await seeded.http.get(f"/checkout/{oid}/state")).status_code == 404
     assert (

@@ -13,10 +13,12 @@ from temporalio.testing import WorkflowEnvironment
 from core.db import SessionFactory, transaction
 from models.payloads import CheckoutState
 from services import billing
-from tests.api.conftest import Shop, login_shopper, open_shop
-from tests.api.test_checkout_flow import fund, pick_up, post, start, stock_of
-from tests.api.test_order_contract import in_stock, place
 from tests.conftest import BankEmulator
+from tests.support.auth import login_shopper
+from tests.support.checkout import fund, pick_up, post, start
+from tests.support.orders import in_stock, place
+from tests.support.shop import Shop, open_shop
+from tests.support.stock import stock_of
 from workflows.policies import FLOW_STATUS
 
 
@@ -81,14 +83,14 @@ async def test_checking_out_again_after_an_expiry_pays_once(
     ) as shop:
         await login_shopper(shop)
         (product,) = await in_stock(shop.http, count=1)
-        before = await stock_of(shop, product["id"])
+        before = await stock_of(shop.sessions, product["id"])
         oid = (await start(shop, product["id"]))["id"]
         await _declined_by_an_empty_wallet(shop, oid)
         expired = await shop.env.client.get_workflow_handle(
             f"checkout-{oid}", result_type=CheckoutState
         ).result()
         assert expired.step == "EXPIRED"
-        assert await stock_of(shop, product["id"]) == before, "the hold is released"
+        assert await stock_of(shop.sessions, product["id"]) == before, "the hold is released"
 
         await fund(shop, 100_000)
         await _process_again(shop, oid)
@@ -98,7 +100,7 @@ async def test_checking_out_again_after_an_expiry_pays_once(
 
 async def test_going_back_with_another_cart_open_merges_the_goods_into_it(seeded: Shop) -> None:
     first, second = await in_stock(seeded.http, count=2)
-    before = await stock_of(seeded, first["id"])
+    before = await stock_of(seeded.sessions, first["id"])
     checked_out = (await start(seeded, first["id"], 2))["id"]
     other_cart = (await place(seeded.http, (second["id"], 1), (first["id"], 1)))["id"]
 
@@ -113,7 +115,7 @@ async def test_going_back_with_another_cart_open_merges_the_goods_into_it(seeded
     assert cart["status"] == "NEW"
     quantities = {item["product"]["id"]: item["quantity"] for item in cart["orderItems"]}
     assert quantities == {first["id"]: 3, second["id"]: 1}, "every unit in the one cart"
-    assert await stock_of(seeded, first["id"]) == before, "the hold is released"
+    assert await stock_of(seeded.sessions, first["id"]) == before, "the hold is released"
     result = await seeded.env.client.get_workflow_handle(
         f"checkout-{checked_out}", result_type=CheckoutState
     ).result()

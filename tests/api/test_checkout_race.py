@@ -12,8 +12,9 @@ from temporalio.testing import WorkflowEnvironment
 
 from core.db import SessionFactory, transaction
 from services import auth, billing, delivery, notification, store
-from tests.api.conftest import Shop, open_shop
 from tests.conftest import BankEmulator
+from tests.support.shop import Shop, open_shop
+from tests.support.stock import stock_of
 
 SHOPPERS = 50
 UNITS = 10
@@ -123,14 +124,9 @@ async def _race(shop: Shop) -> None:
 
     assert outcomes.count("PAID") == UNITS, outcomes
     assert set(outcomes) == {"PAID", "process 409"}, outcomes
+    quantity, reserved = await stock_of(shop.sessions, product_id)
     async with transaction(shop.sessions) as session:
         conn = await session.connection()
-        quantity, reserved = (
-            await conn.execute(
-                text("SELECT SUM(quantity), SUM(reserved) FROM store_stock WHERE product_id = :p"),
-                {"p": product_id},
-            )
-        ).one()
         balances = (
             (
                 await conn.execute(

@@ -32,8 +32,8 @@ from schemathesis.checks import not_a_server_error
 from schemathesis.core.result import Ok
 from schemathesis.errors import FailureGroup
 
-from api.deps import SESSION_COOKIE
-from tests.api.conftest import Shop, api_settings
+from edge.session import SESSION_COOKIE
+from tests.support.shop import Shop, api_settings
 
 SERVICE_KEY = "X-Service-Key"
 AnyCase = Case[Any]
@@ -158,7 +158,9 @@ def fuzz(base_url: str, session_token: str, service_key: str) -> FuzzReport:
 async def test_no_generated_request_gets_a_server_error(seeded: Shop) -> None:
     token = seeded.http.cookies.get(SESSION_COOKIE)
     assert token, "the seeded shopper is logged in"
-    report = await asyncio.to_thread(fuzz, seeded.public_url, token, api_settings().service_key)
+    report = await asyncio.to_thread(
+        fuzz, seeded.public_url, token, api_settings().service_key.get_secret_value()
+    )
     print(f"\nschemathesis ran {report.cases} cases over {len(report.by_operation)} operations")
     print(json.dumps(dict(sorted(report.statuses.items())), indent=1, ensure_ascii=False))
     by_time = sorted(report.seconds.items(), key=lambda item: -item[1])[:5]

@@ -4,30 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-import httpx
-
-from tests.api.conftest import Shop
-from tests.api.test_auth_contract import login, register
-
-
-async def in_stock(
-    http: httpx.AsyncClient, query: str = "чайник", *, count: int = 2
-) -> list[dict[str, Any]]:
-    """Cards of products available somewhere."""
-    page = (await http.get("/store/search", params={"q": query, "pageSize": 60})).json()
-    found = [c for c in page["items"] if sum(p["quantity"] for p in c["productPlaces"]) >= 3]
-    return found[:count]
-
-
-def items(*pairs: tuple[int, int]) -> list[dict[str, Any]]:
-    return [{"product": {"id": pid}, "quantity": qty} for pid, qty in pairs]
-
-
-async def place(http: httpx.AsyncClient, *pairs: tuple[int, int]) -> dict[str, Any]:
-    response = await http.post("/order/place", json={"orderItems": items(*pairs)})
-    assert response.status_code == 200, response.text
-    body: dict[str, Any] = response.json()
-    return body
+from tests.support.auth import login, register
+from tests.support.orders import in_stock, items, place
+from tests.support.shop import Shop
 
 
 async def test_place_answers_the_spec_shape(seeded: Shop) -> None:

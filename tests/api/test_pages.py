@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 
 from models.auth import PHONE_PATTERN
-from tests.api.conftest import Shop
-from tests.api.test_auth_contract import login, register
+from tests.support.auth import login, register
+from tests.support.shop import Shop
 
 HTML = {"accept": "text/html"}
 

@@ -13,42 +13,16 @@ import pytest
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Replayer
 
-from core.db import SessionFactory, transaction
-from services import payment
-from tests.activities.test_bank import DECLINED_CARD, GOOD_CARD, Page, open_page
-from tests.api.conftest import Shop, api_settings, login_shopper, open_shop
-from tests.api.test_checkout_compensation import failing
-from tests.api.test_checkout_flow import fund, pick_up, post, start
-from tests.api.test_order_contract import in_stock
+from core.db import SessionFactory
 from tests.conftest import BankEmulator
+from tests.support.auth import login_shopper
+from tests.support.bank import DECLINED_CARD, GOOD_CARD, Page, open_page
+from tests.support.cards import charges, remembered_card
+from tests.support.checkout import fund, pay, post, settled, to_payment
+from tests.support.sabotage import failing
+from tests.support.shop import Shop, open_shop, service
 from workers.bootstrap import WORKFLOWS
 from workflows.policies import CUSTOMER_ID, FLOW_STATUS, ORDER_ID, PAYMENT_METHOD
-
-
-async def to_payment(shop: Shop) -> tuple[str, float]:
-    """A fresh order held for checkout with pickup chosen: its id and total."""
-    (product,) = await in_stock(shop.http, count=1)
-    oid = (await start(shop, product["id"]))["id"]
-    chosen = await pick_up(shop, oid)
-    assert chosen.status_code == 200, chosen.text
-    return oid, float(chosen.json()["total"])
-
-
-async def pay(shop: Shop, oid: str, **body: Any) -> dict[str, Any]:
-    response = await post(shop.http, f"/checkout/{oid}/pay", body)
-    assert response.status_code == 200, response.text
-    answer: dict[str, Any] = response.json()
-    return answer
-
-
-async def settled(shop: Shop, oid: str, within: float = 20.0) -> dict[str, Any]:
-    """The checkout state once the bank's answer has been taken (what the return page waits for)."""
-    async with asyncio.timeout(within):
-        while True:
-            state: dict[str, Any] = (await shop.http.get(f"/checkout/{oid}/state")).json()
-            if state["step"] not in ("PAYING", "AWAITING_BANK", "CONFIRMING"):
-                return state
-            await asyncio.sleep(0.1)
 
 
 @pytest.fixture
@@ -82,32 +56,6 @@ def bank_payment(bank: BankEmulator, payment_id: str) -> dict[str, Any]:
 def callbacks_of(bank: BankEmulator, payment_id: str) -> list[dict[str, Any]]:
     log: list[dict[str, Any]] = bank.admin("GET", f"callbacks/log?paymentId={payment_id}")
     return log
-
-
-async def charges(bank: BankEmulator, username: str) -> list[dict[str, Any]]:
-    found: list[dict[str, Any]] = await asyncio.to_thread(
-        bank.admin, "GET", f"payments?customerRef={username}"
-    )
-    return found
-
-
-async def remembered_card(sessions: SessionFactory, bank: BankEmulator, username: str) -> int:
-    """A card the shopper saved earlier: the bank's token in our table."""
-    card = bank.admin(
-        "POST",
-        "tokens",
-        {"cardNumber": "4111111111111111", "expiry": "12/30", "customerRef": username},
-    )
-    async with transaction(sessions) as session:
-        saved = await payment.save_card(
-            session=session,
-            username=username,
-            bank_token=card["token"],
-            masked=card["masked"],
-            expiry=card["expiry"],
-        )
-    assert saved.id is not None
-    return saved.id
 
 
 @pytest.fixture(autouse=True)
@@ -295,7 +243,7 @@ async def test_a_failure_after_a_card_or_gift_card_payment_gives_the_money_back(
         issued = await shop.http.post(
             "/billing/token/create",
             json={"amount": 100_000, "idempotencyKey": f"saga-gift-{me}"},
-            headers={"X-Service-Key": api_settings().service_key},
+            headers=service(),
         )
         gift = await post(
             shop.http, "/payment/activate", {"activationCode": issued.json()["activationCode"]}

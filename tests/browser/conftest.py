@@ -3,16 +3,13 @@ every port chosen free at runtime, and Debian's Chromium driven by Playwright.""
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Generator, Iterator
+from collections.abc import Generator, Iterator
 from pathlib import Path
-from typing import TypeVar
 
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
-from tests.support.store import Store as Store
-from tests.support.store import running_store, tail
+from tests.support.store import Store, running_store, tail
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -24,20 +21,6 @@ CHROMIUM_ARGS = [
     "--no-first-run",
     "--disable-quic",
 ]
-
-T = TypeVar("T")
-
-
-def eventually(check: Callable[[], T | None], *, timeout: float, what: str) -> T:
-    """Poll `check` until it returns something other than None (or fail after `timeout`)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        result = check()
-        if result is not None:
-            return result
-        if time.monotonic() >= deadline:
-            pytest.fail(f"timed out after {timeout:.0f} s waiting for {what}")
-        time.sleep(0.2)
 
 
 # Package scope, not session: started once for all of tests/browser and stopped as soon as the

@@ -3,24 +3,35 @@ in Chromium: «Добавить в корзину» on the product page, «Мо�
 quantity changes, removal with confirmation, and an edit refused on a cart changed in another tab.
 The whole store is started by `shopflow dev` (see conftest.py).
 
-Guarded regression (COMMIT_RACE below): a request's transaction must commit before its response
-goes out, or the page the browser loads right after a login or a cart edit is drawn from the state
-before it. Where a scenario would trip over that, the test names it in its failure."""
+Guarded regression (COMMIT_RACE in tests/support/pages/cart.py): a request's transaction must
+commit before its response goes out, or the page the browser loads right after a login or a cart
+edit is drawn from the state before it. Where a scenario would trip over that, the test names it
+in its failure."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, Literal, NoReturn
+from typing import Any
 
 import pytest
-from playwright.sync_api import Locator, Page, expect
+from playwright.sync_api import Page, expect
 
-from tests.browser.test_catalog import search_from_header
-from tests.browser.test_registration import Customer, field, header, log_in, register_with_api
+from tests.support.money import parse_roubles, roubles
+from tests.support.pages.cart import (
+    Position,
+    known_race,
+    order_total,
+    position,
+    positions,
+    quantity,
+    read_cart,
+    saved_and_reloaded,
+    set_quantity,
+)
+from tests.support.pages.catalog import search_from_header
+from tests.support.pages.customer import Customer, field, header, log_in, register_with_api
 
 pytestmark = pytest.mark.browser
 
@@ -28,31 +39,8 @@ ADDED_NOTICE = "Товар добавлен в корзину"
 STALE_NOTICE = "Корзина изменилась в другой вкладке — показана актуальная версия"
 REMOVE = "удалить товар из корзины"
 ADD = "Добавить в корзину"
-# The Russian money format of the pages: "1 234,50 ₽" with NO-BREAK SPACEs.
-MONEY = re.compile(r"^(\d{1,3}(?:\u00a0\d{3})*),(\d{2})\u00a0₽$")
 SEARCH_PAGE_SIZE = 60
 EVERY_PRODUCT = "гарантия"  # a word of every sample description
-COMMIT_RACE = (
-    "regression in api/deps.py: SessionDep must commit before the response is sent"
-    " (Depends(..., scope='function')); otherwise the page loaded right after a 200 from"
-    " POST /auth/login or PUT /order/adjust can show the state from before it"
-)
-
-
-# --- money ----------------------------------------------------------------------------------
-
-
-def parse_roubles(text: str) -> Decimal:
-    """ "1 234,50 ₽" → Decimal("1234.50"); anything else in the text is a failure."""
-    match = MONEY.match(text.strip())
-    assert match, f"not a price in the Russian format: {text!r}"
-    return Decimal(f"{match[1].replace(chr(0xA0), '')}.{match[2]}")
-
-
-def roubles(amount: Decimal) -> str:
-    """Decimal("1234.5") → "1 234,50 ₽", as the pages should show it."""
-    whole, frac = f"{amount:.2f}".split(".")
-    return f"{int(whole):,}".replace(",", "\u00a0") + f",{frac}\u00a0₽"
 
 
 def test_money_helpers_round_trip() -> None:
@@ -76,18 +64,6 @@ class Product:
     available: int
 
 
-@dataclass(frozen=True)
-class Position:
-    name: str
-    price: Decimal
-    quantity: int
-    total: Decimal
-
-
-def known_race(what: str) -> NoReturn:
-    pytest.fail(f"{COMMIT_RACE}; here: {what}")
-
-
 def sign_in_new_customer(page: Page) -> Customer:
     """A fresh customer registered through the API, logged in through the header."""
     customer = Customer.new()
@@ -102,36 +78,6 @@ def sign_in_new_customer(page: Page) -> Customer:
             known_race("the page after POST /auth/login was drawn without the new session")
         raise
     return customer
-
-
-def drawn_before_the_edit(page: Page) -> bool:
-    """Did cart.js reload /cart (the mark set before the edit is gone), and was that page drawn
-    from an older version of the order than the server has now?"""
-    if page.evaluate("() => window.beforeEdit === true"):
-        return False
-    form = page.locator("#cart")
-    if form.count() != 1:
-        return False
-    drawn = int(form.get_attribute("data-version") or "-1")
-    response = page.request.get(
-        "/order/get", params={"orderId": form.get_attribute("data-order-id") or ""}
-    )
-    return response.ok and int(response.json()["version"]) > drawn
-
-
-@contextmanager
-def saved_and_reloaded(page: Page) -> Iterator[None]:
-    """Around an edit cart.js saves (PUT /order/adjust) and then reloads /cart for, and the first
-    expectations on the reloaded page. If they fail because that page shows the order from before
-    the edit although the server has the edit, the failure names the commit race."""
-    page.wait_for_load_state()
-    page.evaluate("() => { window.beforeEdit = true; }")
-    try:
-        yield
-    except AssertionError:
-        if drawn_before_the_edit(page):
-            known_race("/cart loaded after PUT /order/adjust showed the order before the edit")
-        raise
 
 
 def catalogue(page: Page, query: str = EVERY_PRODUCT) -> list[dict[str, Any]]:
@@ -204,52 +150,10 @@ def open_cart(page: Page) -> None:
     expect(page.get_by_role("heading", name="Моя корзина", level=1)).to_be_visible()
 
 
-def positions(page: Page) -> Locator:
-    return page.locator("#cart tbody").get_by_role("row")
-
-
-def position(page: Page, name: str) -> Locator:
-    return positions(page).filter(has=page.get_by_role("link", name=name, exact=True))
-
-
-def quantity(page: Page, name: str) -> Locator:
-    return page.get_by_role("spinbutton", name=f"Количество «{name}»", exact=True)
-
-
-def order_total(page: Page) -> Locator:
-    return page.locator(".total", has_text="Общая стоимость заказа").locator("#order-total")
-
-
-def read_cart(page: Page, count: int) -> list[Position]:
-    """The cart's positions once it shows `count` of them."""
-    rows = positions(page)
-    expect(rows).to_have_count(count)
-    return [
-        Position(
-            name=row.get_by_role("link").inner_text(),
-            price=parse_roubles(row.locator(".price").inner_text()),
-            quantity=int(row.get_by_role("spinbutton").input_value()),
-            total=parse_roubles(row.locator(".line-total").inner_text()),
-        )
-        for row in rows.all()
-    ]
-
-
 def assert_totals_add_up(page: Page, cart: list[Position]) -> None:
     for line in cart:
         assert line.total == line.price * line.quantity, line
     expect(order_total(page)).to_have_text(roubles(sum((line.total for line in cart), Decimal(0))))
-
-
-def set_quantity(page: Page, name: str, value: int, *, commit: Literal["Enter", "blur"]) -> None:
-    """Type a quantity and fire `change` (by "Enter" or by leaving the field): cart.js saves it."""
-    page.wait_for_load_state()  # cart.js listens for `change` from DOMContentLoaded on
-    box = quantity(page, name)
-    box.fill(str(value))
-    if commit == "Enter":
-        box.press("Enter")
-    else:
-        box.blur()
 
 
 def remove(page: Page, name: str, *, confirm: bool) -> None:

@@ -8,16 +8,9 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.test_registration import header
+from tests.support.pages.catalog import search_from_header
 
 pytestmark = pytest.mark.browser
-
-
-def search_from_header(page: Page, query: str) -> None:
-    page.goto("/")
-    box = header(page).get_by_role("searchbox", name="Поиск товаров")
-    box.fill(query)
-    box.press("Enter")
 
 
 def test_shopper_finds_kettles_and_opens_one(page: Page) -> None:

@@ -4,70 +4,16 @@ both of its options."""
 
 from __future__ import annotations
 
-import asyncio
 import re
-import threading
-import uuid
 
-import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
-from core.db import create_engine, create_session_factory, transaction
-from services import billing
-from tests.browser.conftest import Store
-from tests.browser.test_registration import Customer, register_with_api
+from tests.support.pages.checkout import move_money, open_checkout, shopper_with_cart
+from tests.support.pages.customer import Customer
+from tests.support.store import Store
 
 pytestmark = pytest.mark.browser
-
-
-def move_money(store: Store, username: str, roubles: int) -> None:
-    """Credit (roubles > 0) or debit (< 0) the wallet through billing, as a test fixture: the
-    top-up flow is its own issue, and a debit stands for a purchase made in another tab."""
-
-    async def move() -> None:
-        engine = create_engine(f"sqlite+aiosqlite:///{store.log_path.parent / 'shop.db'}")
-        operation = billing.credit_wallet if roubles > 0 else billing.debit_wallet
-        try:
-            async with transaction(create_session_factory(engine)) as session:
-                await operation(
-                    session=session,
-                    username=username,
-                    amount_kopecks=abs(roubles) * 100,
-                    idempotency_key=f"browser-{username}-{roubles}-{uuid.uuid4()}",
-                    reference="test",
-                )
-        finally:
-            await engine.dispose()
-
-    # Playwright's sync API owns this thread's event loop: run the coroutine on another thread.
-    worker = threading.Thread(target=lambda: asyncio.run(move()))
-    worker.start()
-    worker.join()
-
-
-def shopper_with_cart(page: Page, store: Store, funds: int) -> Customer:
-    """A logged-in customer with one kettle in the cart and `funds` roubles in the wallet."""
-    customer = Customer.new()
-    register_with_api(page, customer)
-    assert page.request.post(
-        "/auth/login", data={"username": customer.username, "password": customer.password}
-    ).ok
-    if funds:
-        move_money(store, customer.username, funds)
-    found = page.request.get("/store/search", params={"q": "чайник", "pageSize": 60}).json()
-    product = next(c for c in found["items"] if sum(p["quantity"] for p in c["productPlaces"]) >= 2)
-    page.goto(f"/product/{product['id']}")
-    page.get_by_role("button", name="Добавить в корзину").click()
-    expect(page.get_by_role("status")).to_contain_text("Товар добавлен в корзину")
-    return customer
-
-
-def open_checkout(page: Page) -> None:
-    page.goto("/cart")
-    page.get_by_role("button", name="Оформить заказ").click()
-    expect(page).to_have_url(re.compile(r"/checkout/[0-9a-f-]+$"))
-    expect(page.get_by_role("heading", name="Оформление заказа")).to_be_visible()
 
 
 def pay_from_wallet(page: Page) -> None:
@@ -101,7 +47,7 @@ def test_courier_delivery_paid_from_the_wallet(page: Page, store: Store) -> None
     expect(page.locator("#paid-mark")).to_have_text("Оплачено")
     expect(page.locator(".composition")).to_contain_text("Чайник")
     expect(page.locator("#payment-result")).to_contain_text("СДЭК Экспресс")
-    mails = httpx.get(f"{store.mailbox_url}/api/messages", params={"to": customer.email}).json()
+    mails = store.messages(customer.email)
     assert any("успешно" in m["subject"] for m in mails), [m["subject"] for m in mails]
 
 
@@ -153,7 +99,7 @@ def test_declined_payment_then_try_again(page: Page, store: Store) -> None:
     page.get_by_label(re.compile("из кошелька клиента")).check()
     page.get_by_role("button", name="Оплатить", exact=True).click()
     expect(page.locator("#paid-mark")).to_have_text("Оплачено")
-    mails = httpx.get(f"{store.mailbox_url}/api/messages", params={"to": customer.email}).json()
+    mails = store.messages(customer.email)
     subjects = [m["subject"] for m in mails]
     assert any("не прошла" in s for s in subjects), subjects
     assert any("успешно" in s for s in subjects), subjects

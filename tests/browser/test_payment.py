@@ -15,94 +15,24 @@ import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import Store, eventually
-from tests.browser.test_checkout import open_checkout, shopper_with_cart
-from tests.browser.test_registration import Customer
+from tests.support.bank import DECLINED_CARD, GOOD_CARD, THREE_DS_CARD
+from tests.support.pages.checkout import put_kettle_in_cart, shopper_with_cart, to_payment_choice
+from tests.support.pages.payment import (
+    PAYMENT_TIMEOUT_MS,
+    back_to_store,
+    click_pay,
+    expect_bank_page,
+    expect_paid,
+    fill_card,
+    mail_subjects,
+    paid_subject,
+    pay_on_card_page,
+)
+from tests.support.store import Store
 
 pytestmark = pytest.mark.browser
 
 SERVICE_KEY = {"X-Service-Key": "dev-service-key"}  # SHOP_SERVICE_KEY's dev default
-# From «Оплатить» to «Оплачено»: a payment run, the bank's callback, the order's confirmation.
-PAYMENT_TIMEOUT_MS = 30_000
-MAIL_TIMEOUT_S = 20.0
-CARD_OK = "4111 1111 1111 1111"
-CARD_DECLINED = "4000 0000 0000 0002"
-CARD_3DS = "4000 0000 0000 3220"
-
-
-def order_id_of(page: Page) -> str:
-    match = re.search(r"/checkout/([0-9a-f-]+)", page.url)
-    assert match, page.url
-    return match[1]
-
-
-def to_payment_choice(page: Page) -> str:
-    """From the cart to «Выбор способа оплаты» with the first pickup point; the order's id."""
-    open_checkout(page)
-    page.get_by_label("Забрать товар на пункте выдачи").check()
-    page.get_by_label("Пункт выдачи").select_option(index=1)
-    page.get_by_role("button", name="Оплатить заказ").click()
-    expect(page.get_by_role("heading", name="Выбор способа оплаты")).to_be_visible()
-    expect(page.get_by_role("button", name="Оплатить", exact=True)).to_be_disabled()
-    return order_id_of(page)
-
-
-def put_kettle_in_cart(page: Page) -> None:
-    found = page.request.get("/store/search", params={"q": "чайник", "pageSize": 60}).json()
-    product = next(c for c in found["items"] if sum(p["quantity"] for p in c["productPlaces"]) >= 2)
-    page.goto(f"/product/{product['id']}")
-    page.get_by_role("button", name="Добавить в корзину").click()
-    expect(page.get_by_role("status")).to_contain_text("Товар добавлен в корзину")
-
-
-def click_pay(page: Page) -> None:
-    pay = page.get_by_role("button", name="Оплатить", exact=True)
-    expect(pay).to_be_enabled()
-    pay.click()
-
-
-def expect_bank_page(page: Page, store: Store, heading: str) -> None:
-    expect(page).to_have_url(re.compile(re.escape(store.bank_url) + r"/pay/pay_\w+$"))
-    expect(page.get_by_role("heading", name=heading)).to_be_visible()
-
-
-def fill_card(page: Page, number: str) -> None:
-    """The bank's hosted card form: number, expiry, CVC, «Оплатить»."""
-    page.get_by_label("Номер карты").fill(number)
-    page.get_by_label("Срок действия (ММ/ГГ)").fill("12/30")
-    page.get_by_label("CVC").fill("123")
-    page.get_by_role("button", name="Оплатить").click()
-
-
-def back_to_store(page: Page, outcome: str) -> None:
-    """The bank's result page, then «Вернуться в магазин» (it also redirects by itself in 3 s)."""
-    expect(page.get_by_role("heading", name=outcome)).to_be_visible()
-    page.get_by_role("link", name="Вернуться в магазин").click()
-
-
-def expect_paid(page: Page, order_id: str) -> None:
-    expect(page).to_have_url(
-        re.compile(rf"/checkout/{order_id}/result$"), timeout=PAYMENT_TIMEOUT_MS
-    )
-    expect(page.locator("#paid-mark")).to_have_text("Оплачено")
-    expect(page.locator(".composition")).to_contain_text("Чайник")
-
-
-def mail_subjects(store: Store, customer: Customer, *wanted: str) -> list[str]:
-    """The subjects in the customer's mailbox once every `wanted` subject has arrived."""
-
-    def arrived() -> list[str] | None:
-        response = httpx.get(
-            f"{store.mailbox_url}/api/messages", params={"to": customer.email}, timeout=5.0
-        )
-        subjects = [m["subject"] for m in response.json()]
-        return subjects if all(w in subjects for w in wanted) else None
-
-    return eventually(arrived, timeout=MAIL_TIMEOUT_S, what=f"mails {wanted} to {customer.email}")
-
-
-def paid_subject(order_id: str) -> str:
-    return f"Оплата заказа {order_id[:8]}: успешно"
 
 
 def issue_gift_card(page: Page, roubles: int) -> dict[str, Any]:
@@ -131,11 +61,7 @@ def test_new_card_remembered_then_paid_with_again(page: Page, store: Store) -> N
     page.get_by_label("банковской картой").check()
     expect(page.get_by_label("другая карта")).to_be_checked()  # no linked card yet
     remember.check()
-    click_pay(page)
-
-    expect_bank_page(page, store, "Оплата картой")
-    fill_card(page, CARD_OK)
-    back_to_store(page, "Оплата прошла успешно")
+    pay_on_card_page(page, store, GOOD_CARD, "Оплата прошла успешно")
     expect_paid(page, first)
     expect(page.locator("#payment-result")).to_contain_text("банковской картой")
 
@@ -187,7 +113,7 @@ def test_new_card_with_3d_secure(page: Page, store: Store) -> None:
     page.get_by_role("link", name="Перейти на страницу банка").click()
     expect(page).to_have_url(bank_page)
 
-    fill_card(page, CARD_3DS)
+    fill_card(page, THREE_DS_CARD)
     expect(page.get_by_role("heading", name=re.compile("3-D Secure"))).to_be_visible()
     expect(page.get_by_text("400000******3220")).to_be_visible()
     page.get_by_label("Код из SMS").fill("1234")
@@ -301,10 +227,7 @@ def test_declined_card_then_another_card(page: Page, store: Store) -> None:
     customer = shopper_with_cart(page, store, funds=0)
     order_id = to_payment_choice(page)
     page.get_by_label("другая карта").check()
-    click_pay(page)
-    expect_bank_page(page, store, "Оплата картой")
-    fill_card(page, CARD_DECLINED)
-    back_to_store(page, "Оплата не прошла")
+    pay_on_card_page(page, store, DECLINED_CARD, "Оплата не прошла")
 
     expect(page).to_have_url(
         re.compile(rf"/checkout/{order_id}/result$"), timeout=PAYMENT_TIMEOUT_MS
@@ -316,10 +239,7 @@ def test_declined_card_then_another_card(page: Page, store: Store) -> None:
     expect(page.get_by_role("heading", name="Выбор способа оплаты")).to_be_visible()
     expect(page.locator("#last-error")).to_have_text("Банк отклонил операцию")
     page.get_by_label("другая карта").check()
-    click_pay(page)
-    expect_bank_page(page, store, "Оплата картой")
-    fill_card(page, CARD_OK)
-    back_to_store(page, "Оплата прошла успешно")
+    pay_on_card_page(page, store, GOOD_CARD, "Оплата прошла успешно")
     expect_paid(page, order_id)
     mail_subjects(
         store, customer, f"Оплата заказа {order_id[:8]}: не прошла", paid_subject(order_id)

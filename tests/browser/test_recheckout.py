@@ -15,31 +15,25 @@ import re
 import pytest
 from playwright.sync_api import Page, ViewportSize, expect
 
-from tests.browser.conftest import Store
-from tests.browser.test_cart import (
+from tests.support.bank import DECLINED_CARD, GOOD_CARD
+from tests.support.money import parse_roubles, roubles
+from tests.support.pages.cart import (
     order_total,
-    parse_roubles,
     position,
     quantity,
     read_cart,
-    roubles,
     saved_and_reloaded,
     set_quantity,
 )
-from tests.browser.test_checkout import shopper_with_cart
-from tests.browser.test_payment import (
-    CARD_DECLINED,
-    CARD_OK,
+from tests.support.pages.checkout import shopper_with_cart, to_payment_choice
+from tests.support.pages.payment import (
     PAYMENT_TIMEOUT_MS,
-    back_to_store,
-    click_pay,
-    expect_bank_page,
     expect_paid,
-    fill_card,
     mail_subjects,
     paid_subject,
-    to_payment_choice,
+    pay_on_card_page,
 )
+from tests.support.store import Store
 
 pytestmark = pytest.mark.browser
 
@@ -54,10 +48,7 @@ def pay_with_another_card(page: Page, store: Store, number: str, outcome: str) -
     page.get_by_label("банковской картой").check()
     page.get_by_label("другая карта").check()
     expect(page.get_by_label("банковской картой")).to_be_checked()
-    click_pay(page)
-    expect_bank_page(page, store, "Оплата картой")
-    fill_card(page, number)
-    back_to_store(page, outcome)
+    pay_on_card_page(page, store, number, outcome)
 
 
 @pytest.mark.timeout(180)
@@ -70,7 +61,7 @@ def test_declined_card_back_to_the_cart_changed_and_paid(
 
     # The first checkout: the bank declines the card.
     first = to_payment_choice(page)
-    pay_with_another_card(page, store, CARD_DECLINED, "Оплата не прошла")
+    pay_with_another_card(page, store, DECLINED_CARD, "Оплата не прошла")
     expect(page).to_have_url(re.compile(rf"/checkout/{first}/result$"), timeout=PAYMENT_TIMEOUT_MS)
     expect(page.get_by_role("heading", name="Оплата не прошла")).to_be_visible()
     expect(page.locator("#payment-error")).to_have_text(DECLINED)
@@ -93,7 +84,7 @@ def test_declined_card_back_to_the_cart_changed_and_paid(
     # The second checkout takes the changed cart; the same means, a good card this time.
     second = to_payment_choice(page)
     expect(page.locator("#total")).to_have_text(roubles(kettle.price * 2))  # pickup is free
-    pay_with_another_card(page, store, CARD_OK, "Оплата прошла успешно")
+    pay_with_another_card(page, store, GOOD_CARD, "Оплата прошла успешно")
     expect_paid(page, second)
 
     line = page.locator(".composition tbody tr")

@@ -5,23 +5,26 @@ from __future__ import annotations
 
 import asyncio
 import re
-import uuid
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from typing import Any
 
-import httpx
 import pytest
 from playwright.sync_api import Locator, Page, expect
 from temporalio.client import Client, WorkflowExecutionStatus
 
-from tests.browser.conftest import Store, eventually
+from tests.support.pages.customer import (
+    WORKFLOW_TIMEOUT_MS,
+    Customer,
+    field,
+    header,
+    log_in,
+    register_with_api,
+)
+from tests.support.polling import eventually
+from tests.support.store import MAIL_TIMEOUT_S, Store
 
 pytestmark = pytest.mark.browser
 
-# Steps that run a workflow (registration waits for it) get more than expect's default 5 s.
-WORKFLOW_TIMEOUT_MS = 20_000
-MAIL_TIMEOUT_S = 20.0
 WELCOME_SUBJECT = "Добро пожаловать в Shopflow"
 REGISTRATION_ACTIVITIES = {
     "auth.create_user",
@@ -30,46 +33,6 @@ REGISTRATION_ACTIVITIES = {
     "notification.create_account",
     "notification.send_welcome_mail",
 }
-
-
-@dataclass(frozen=True)
-class Customer:
-    username: str
-    first_name: str
-    last_name: str
-    password: str
-    email: str
-    phone: str
-
-    @classmethod
-    def new(cls) -> Customer:
-        username = f"u_{uuid.uuid4().hex[:24]}"  # [a-z0-9_], 26 characters
-        return cls(
-            username=username,
-            first_name="Анна",
-            last_name="Петрова",
-            password="s3cret-pass-42",
-            email=f"{username}@example.ru",
-            phone="+7 912 345-67-89",
-        )
-
-    def as_json(self) -> dict[str, str]:
-        return {
-            "username": self.username,
-            "firstName": self.first_name,
-            "lastName": self.last_name,
-            "password": self.password,
-            "email": self.email,
-            "phone": self.phone,
-        }
-
-
-def header(page: Page) -> Locator:
-    return page.get_by_role("banner")
-
-
-def field(page: Page, name: str) -> Locator:
-    return page.locator(f'form input[name="{name}"]')
 
 
 def field_error(page: Page, name: str) -> Locator:
@@ -94,27 +57,8 @@ def register_with_form(page: Page, customer: Customer) -> None:
     expect(page.locator("#registration-result")).to_contain_text("Регистрация завершена")
 
 
-def register_with_api(page: Page, customer: Customer) -> None:
-    """Setup shortcut for tests about something else: POST /auth/register as the form does."""
-    response = page.request.post(
-        "/auth/register", data=customer.as_json(), timeout=WORKFLOW_TIMEOUT_MS
-    )
-    assert response.status == 200, response.text()
-
-
-def log_in(page: Page, username: str, password: str) -> None:
-    header(page).get_by_role("link", name="Войти").click()
-    expect(page).to_have_url(re.compile(r"/login(\?|$)"))
-    field(page, "username").fill(username)
-    field(page, "password").fill(password)
-    page.get_by_role("button", name="Войти").click()
-
-
 def welcome_mail(store: Store, email: str) -> dict[str, Any] | None:
-    response = httpx.get(f"{store.mailbox_url}/api/messages", params={"to": email}, timeout=5.0)
-    response.raise_for_status()
-    messages: list[dict[str, Any]] = response.json()
-    return next((m for m in messages if m["subject"] == WELCOME_SUBJECT), None)
+    return next((m for m in store.messages(email) if m["subject"] == WELCOME_SUBJECT), None)
 
 
 def session_cookies(page: Page) -> list[str]:

@@ -22,9 +22,11 @@ from temporalio.testing import WorkflowEnvironment
 
 from core.db import SessionFactory
 from models.payloads import Queues
-from tests.api.conftest import login_shopper, open_shop
-from tests.api.test_payment_flows import charges, remembered_card, to_payment
 from tests.conftest import BankEmulator, stop_process, unique_queues
+from tests.support.auth import login_shopper
+from tests.support.cards import charges, remembered_card
+from tests.support.checkout import to_payment
+from tests.support.shop import open_shop
 from workflows.policies import PAYMENT
 
 CHARGE_ANSWER_DELAY_MS = 5_000

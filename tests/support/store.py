@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -23,6 +24,7 @@ REPO_ROOT = Path(__file__).parents[2]
 START_TIMEOUT = 90.0
 STOP_TIMEOUT = 30.0
 LOG_TAIL_LINES = 80
+MAIL_TIMEOUT_S = 20.0  # from the step that sends a mail to the mail in the mailbox
 
 
 @dataclass(frozen=True)
@@ -38,6 +40,13 @@ class Store:
 
     def log_tail(self, lines: int = LOG_TAIL_LINES) -> str:
         return tail(self.log_path, lines)
+
+    def messages(self, to: str) -> list[dict[str, Any]]:
+        """The mails to `to` in the store's mailbox (the mail emulator), oldest first."""
+        response = httpx.get(f"{self.mailbox_url}/api/messages", params={"to": to}, timeout=5.0)
+        response.raise_for_status()
+        found: list[dict[str, Any]] = response.json()
+        return found
 
 
 def tail(path: Path, lines: int = LOG_TAIL_LINES) -> str:

@@ -38,6 +38,14 @@ def test_settings_default_to_a_sqlite_file_under_the_data_dir() -> None:
     assert settings.public_url == "http://127.0.0.1:8000"
 
 
+def test_secrets_never_show_in_the_settings_printed_or_logged() -> None:
+    settings = Settings(service_key="s3cr3t-service", _env_file=None)
+    shown = f"{settings!r} {settings} {settings.model_dump()}"
+    for secret in ("s3cr3t-service", "dev-bank-callback-secret", "dev-gift-card-secret"):
+        assert secret not in shown
+    assert settings.service_key.get_secret_value() == "s3cr3t-service"
+
+
 def test_production_refuses_insecure_cookies_sqlite_and_dev_secrets() -> None:
     own_secrets: dict[str, Any] = {
         "bank_callback_secret": "b" * 32,

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from temporalio.exceptions import ActivityError, ApplicationError, RetryState
 
-from api.temporal import domain_error
 from core.errors import ALL_ERRORS, OutOfStockError, UnavailableError
+from flows.engine import domain_error
 from workflows.failures import DOMAIN_CODES, failure_of, message_of
 
 

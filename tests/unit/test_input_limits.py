@@ -13,7 +13,7 @@ import httpx
 import pytest
 from starlette.types import Receive, Scope, Send
 
-from api.limits import BodyLimitMiddleware, UrlCharactersMiddleware
+from edge.limits import BodyLimitMiddleware, UrlCharactersMiddleware
 from models.auth import EMAIL_MAX, EMAIL_PATTERN, RegisterRequest
 
 LIMIT = 1024

@@ -12,7 +12,7 @@ from temporalio.client import Client, WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
 from activities.payment import PaymentActivities
-from adapters.bank import FakeBankGateway, PaymentMethod, PaymentStatus
+from adapters.bank import PaymentMethod, PaymentStatus
 from core.db import SessionFactory
 from models.payloads import (
     BankNotice,
@@ -23,8 +23,10 @@ from models.payloads import (
     PaymentResult,
     Queues,
     ResultMailInput,
+    bank_status,
 )
 from tests.conftest import time_skipping_server
+from tests.support.fake_bank import FakeBankGateway
 from tests.workflows.helpers import running_workers, unique
 from workflows.payment import LateBankPaymentWorkflow, PaymentWorkflow
 from workflows.policies import NOTIFICATION, PAYMENT
@@ -90,7 +92,7 @@ async def _start(
 
 async def _bank_page(handle: WorkflowHandle[Any, PaymentResult]) -> str:
     for _ in range(200):
-        url: str = await handle.query(PaymentWorkflow.bank_page)
+        url: str = await handle.query(PaymentWorkflow.bank_page_url)
         if url:
             return url
         await asyncio.sleep(0.05)
@@ -110,7 +112,7 @@ async def test_the_callback_settles_the_payment_and_duplicates_or_stale_ones_cha
         stale = BankNotice(payment_id, "PENDING", "evt-old")  # arrives out of order
         await handle.signal(PaymentWorkflow.bank_callback, stale)
         callback, _, _ = bank.settle(payment_id)
-        notice = BankNotice(payment_id, str(callback.status), callback.event_id)
+        notice = BankNotice(payment_id, bank_status(callback.status), callback.event_id)
         for _ in range(3):  # the bank delivers at least once
             await handle.signal(PaymentWorkflow.bank_callback, notice)
         result = await handle.result()
@@ -159,7 +161,7 @@ async def test_a_silent_bank_fails_the_attempt_and_a_late_success_is_refunded() 
         late = client.get_workflow_handle(f"bank-late-{payment_id}", result_type=str)
         await late.signal(
             LateBankPaymentWorkflow.bank_callback,
-            BankNotice(payment_id, str(callback.status), callback.event_id),
+            BankNotice(payment_id, bank_status(callback.status), callback.event_id),
         )
         assert await late.result() == "REFUNDED"
 

@@ -1,0 +1,1 @@
+"""Playwright helpers for the store's pages, shared by the browser tests (tests/browser)."""
