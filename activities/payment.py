@@ -23,6 +23,7 @@ from models.payloads import (
     EntityRef,
     SaveCardInput,
     SavedCardChargeInput,
+    bank_status,
 )
 from services import payment
 
@@ -30,7 +31,7 @@ from services import payment
 def outcome(paid: BankPayment) -> BankOutcome:
     return BankOutcome(
         payment_id=paid.payment_id,
-        status=str(paid.status),
+        status=bank_status(paid.status),
         amount_kopecks=paid.amount_kopecks,
         refunded_kopecks=paid.refunded_kopecks,
         decline_reason=paid.decline_reason or "",

@@ -17,9 +17,9 @@ from fastapi import APIRouter, Depends, Header, Query
 from pydantic import Field
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from api.deps import CurrentUser, SessionDep, SettingsDep
 from core.errors import AuthError, NotFoundError, ValidationError
-from core.money import to_kopecks, to_roubles
+from core.money import format_roubles, to_kopecks, to_roubles
+from edge.deps import CurrentUser, SessionDep, SettingsDep
 from models.auth import EMAIL_PATTERN
 from models.base import NO_CONTROL_CHARS, CamelModel, Id, Roubles
 from models.billing import BillingTransaction, GiftCard, Wallet
@@ -39,7 +39,9 @@ async def require_service_key(
     settings: SettingsDep, key: Annotated[str | None, Header(alias="X-Service-Key")] = None
 ) -> None:
     """Internal contracts: our services present the shared key."""
-    if not key or not hmac.compare_digest(key.encode(), settings.service_key.encode()):
+    if not key or not hmac.compare_digest(
+        key.encode(), settings.service_key.get_secret_value().encode()
+    ):
         raise AuthError("Нужен ключ сервиса (X-Service-Key)")
 
 
@@ -122,7 +124,7 @@ def gift_card_public(card: GiftCard) -> AccountPublic:
         id=card.id,
         token_type="GIFT_CARD",
         masked_token_id=card.masked,
-        description=f"Подарочная карта на {to_roubles(card.initial_kopecks)} ₽",
+        description=f"Подарочная карта на {format_roubles(card.initial_kopecks)}",
         balance=to_roubles(card.balance_kopecks),
     )
 
@@ -237,7 +239,7 @@ async def token_create(
         session=session,
         amount_kopecks=to_kopecks(body.amount),
         issue_key=body.idempotency_key,
-        secret=settings.gift_card_secret,
+        secret=settings.gift_card_secret.get_secret_value(),
         recipient_name=body.recipient_name,
         recipient_email=body.recipient_email,
         design=body.design,

@@ -8,10 +8,10 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from adapters.couriers import CourierQuote
-from api.deps import CouriersDep, CurrentUser, SessionDep
 from core.errors import UnavailableError
 from core.money import to_roubles
 from core.timeutil import to_moscow, utcnow
+from edge.deps import CouriersDep, CurrentUser, SessionDep
 from models.base import NO_CONTROL_CHARS
 from models.delivery import DeliveryVariant, DeliveryVariants, PickupPointPublic, PickupPoints
 from services import delivery

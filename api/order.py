@@ -2,23 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Annotated
 
 from fastapi import APIRouter, Query
-from sqlalchemy.ext.asyncio import AsyncConnection
 
-from api.checkout import process_order
-from api.deps import (
-    CurrentUser,
-    SessionDep,
-    SessionFactoryDep,
-    SettingsDep,
-    TemporalDep,
-)
-from core.errors import NotFoundError
-from models.order import ChangeRequest, ItemRequest, OrderPublic, PlaceRequest
-from services import order, store
+from edge.deps import CheckoutsDep, CurrentUser, SessionDep
+from flows.catalogue import order_lines
+from models.order import ChangeRequest, OrderPublic, PlaceRequest
+from services import order
 
 router = APIRouter(prefix="/order", tags=["order"])
 ERRORS: dict[int | str, dict[str, str]] = {
@@ -26,24 +17,6 @@ ERRORS: dict[int | str, dict[str, str]] = {
     404: {"description": "Order or product not found"},
     409: {"description": "Inappropriate state of object for performing operation"},
 }
-
-
-async def order_lines(conn: AsyncConnection, wanted: Sequence[ItemRequest]) -> list[order.Line]:
-    """The wanted items priced and limited by the catalogue; an unknown product is NotFoundError."""
-    facts = await store.product_facts(conn=conn, product_ids=[item.product.id for item in wanted])
-    missing = sorted({item.product.id for item in wanted} - set(facts))
-    if missing:
-        raise NotFoundError(f"Товар не найден: {', '.join(map(str, missing))}")
-    return [
-        order.Line(
-            product_id=item.product.id,
-            name=facts[item.product.id].name,
-            price_kopecks=facts[item.product.id].price_kopecks,
-            quantity=item.quantity,
-            available=facts[item.product.id].available,
-        )
-        for item in wanted
-    ]
 
 
 @router.post("/place", response_model=OrderPublic, responses=ERRORS)
@@ -76,23 +49,10 @@ async def cancel(body: ChangeRequest, user: CurrentUser, session: SessionDep) ->
 
 
 @router.put("/process", response_model=OrderPublic, responses=ERRORS)
-async def process(
-    body: ChangeRequest,
-    user: CurrentUser,
-    sessions: SessionFactoryDep,
-    temporal: TemporalDep,
-    settings: SettingsDep,
-) -> OrderPublic:
+async def process(body: ChangeRequest, user: CurrentUser, checkouts: CheckoutsDep) -> OrderPublic:
     """Hand the order to checkout (its CheckoutWorkflow; a second call reaches the same run).
     Answers once the stock is held: the order is IN_PROGRESS then."""
-    view = await process_order(
-        sessions=sessions,
-        temporal=temporal,
-        settings=settings,
-        username=user.username,
-        order_id=body.id,
-        version=body.version,
-    )
+    view = await checkouts.process(user.username, body.id, body.version)
     return view.public()
 
 

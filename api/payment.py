@@ -14,28 +14,24 @@ returns a token and a masked number, so `tokens/add` takes gift cards only.
 
 from __future__ import annotations
 
-import logging
-import re
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request
 from pydantic import Field
-from temporalio.client import Client
-from temporalio.service import RPCError, RPCStatusCode
 
-from adapters.bank import SIGNATURE_HEADER, parse_callback, verify_callback
+from adapters.bank import SIGNATURE_HEADER
 from api.billing import gift_card_public
-from api.checkout import CheckoutPublic, PayBody, pay_order
-from api.deps import CurrentUser, SessionDep, SessionFactoryDep, SettingsDep, TemporalDep
-from core.errors import AuthError, ValidationError
+from api.checkout import PayBody
+from core.errors import ValidationError
+from edge.deps import CheckoutsDep, CurrentUser, SessionDep, SettingsDep, TemporalDep
+from flows.bank_notices import deliver_bank_notice
+from flows.views import CheckoutPublic, checkout_public
 from models.base import CamelModel, Id, Roubles
 from models.billing import GiftCard
 from models.order import OrderId
-from models.payloads import BankNotice
 from models.payment import SavedCard
 from services import billing, payment
 
-log = logging.getLogger(__name__)
 router = APIRouter(prefix="/payment", tags=["payment"])
 ERRORS: dict[int | str, dict[str, str]] = {
     400: {"description": "Invalid request"},
@@ -43,8 +39,6 @@ ERRORS: dict[int | str, dict[str, str]] = {
     404: {"description": "Payment means, code or order not found"},
     409: {"description": "Inappropriate state (e.g. a gift card activated by someone else)"},
 }
-FLOW_ID = re.compile(r"payment-[a-z]+-[\w-]{1,80}-\d{1,4}", re.ASCII)
-PAYMENT_ID = re.compile(r"[\w-]{1,80}", re.ASCII)  # the bank's id; it names a workflow run
 
 
 class TokenPublic(CamelModel):
@@ -157,15 +151,9 @@ async def tokens_delete(
 
 
 @router.post("/pay", response_model=CheckoutPublic, responses=ERRORS)
-async def pay(
-    body: OrderPayBody,
-    user: CurrentUser,
-    sessions: SessionFactoryDep,
-    temporal: TemporalDep,
-    settings: SettingsDep,
-) -> CheckoutPublic:
+async def pay(body: OrderPayBody, user: CurrentUser, checkouts: CheckoutsDep) -> CheckoutPublic:
     """Pay the order being checked out: the same as «Оплатить» on the checkout page."""
-    return await pay_order(sessions, temporal, settings, user.username, body.order_id, body)
+    return checkout_public(await checkouts.pay(user.username, body.order_id, body.request()))
 
 
 @router.post("/bank/callback", response_model=CallbackAccepted, responses=ERRORS)
@@ -178,33 +166,11 @@ async def bank_callback(
     """The bank's notice that a payment changed. Only a correct HMAC of the raw body is taken;
     it wakes the payment run (which then asks the bank), or, once that run gave up, the run that
     refunds late payments. Any 2xx tells the bank to stop redelivering."""
-    body = await request.body()
-    if not verify_callback(
-        body, request.headers.get(SIGNATURE_HEADER, ""), settings.bank_callback_secret
-    ):
-        raise AuthError("Неверная подпись уведомления банка")
-    try:
-        notice = parse_callback(body)
-    except (RecursionError, OverflowError) as exc:  # nested too deep; Infinity as an amount
-        raise ValidationError("Неверное уведомление банка") from exc
-    if not PAYMENT_ID.fullmatch(notice.payment_id) or len(notice.event_id) > 200:
-        raise ValidationError("Неверное уведомление банка", fields={"paymentId": "неверный id"})
-    if not FLOW_ID.fullmatch(flow):
-        raise ValidationError("Неизвестный получатель уведомления", fields={"flow": flow})
-    signal = BankNotice(notice.payment_id, str(notice.status), notice.event_id)
-    for target in (flow, f"bank-late-{notice.payment_id}"):
-        if await _signal(temporal, target, signal):
-            return CallbackAccepted(accepted=True, delivered_to=target)
-    log.info("bank callback %s for %s: no run waits for it", notice.event_id, notice.payment_id)
-    return CallbackAccepted(accepted=True, delivered_to="")
-
-
-async def _signal(temporal: Client, workflow_id: str, notice: BankNotice) -> bool:
-    """Signal the run if it is still running; False if it is closed or never existed."""
-    try:
-        await temporal.get_workflow_handle(workflow_id).signal("bank_callback", notice)
-    except RPCError as exc:
-        if exc.status == RPCStatusCode.NOT_FOUND:
-            return False
-        raise
-    return True
+    delivered_to = await deliver_bank_notice(
+        temporal,
+        body=await request.body(),
+        signature=request.headers.get(SIGNATURE_HEADER, ""),
+        secret=settings.bank_callback_secret.get_secret_value(),
+        flow=flow,
+    )
+    return CallbackAccepted(accepted=True, delivered_to=delivered_to)

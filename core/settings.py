@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from core.db import normalize_database_url
@@ -45,14 +45,14 @@ class Settings(BaseSettings):
     bank_port: int = 8100
     bank_url: str = ""
     # Shared with the bank: it signs callbacks with this key (HMAC-SHA256).
-    bank_callback_secret: str = "dev-bank-callback-secret"  # noqa: S105 - dev default
+    bank_callback_secret: SecretStr = SecretStr("dev-bank-callback-secret")
     bank_wait_minutes: float = Field(default=15.0, gt=0)  # a bank payment not final by then fails
     bank_poll_seconds: float = Field(default=20.0, gt=0)  # ask the bank when no callback came
     # Services that call billing's internal contracts (/billing/token/charge|create) send it.
-    service_key: str = "dev-service-key"
+    service_key: SecretStr = SecretStr("dev-service-key")
     # Gift card activation codes are HMACs of the issuing request's key with this secret, so
     # a replayed issue yields the same code and no code is ever stored.
-    gift_card_secret: str = "dev-gift-card-secret"  # noqa: S105 - dev default
+    gift_card_secret: SecretStr = SecretStr("dev-gift-card-secret")
 
     access_log: bool = True
     session_ttl_hours: int = Field(default=24 * 14, ge=1)
@@ -83,8 +83,8 @@ class Settings(BaseSettings):
                 "SHOP_COOKIE_SECURE must be true in production (cookies over HTTPS only)"
             )
         if self.environment == "production" and any(
-            value.startswith("dev-")
-            for value in (self.bank_callback_secret, self.service_key, self.gift_card_secret)
+            secret.get_secret_value().startswith("dev-")
+            for secret in (self.bank_callback_secret, self.service_key, self.gift_card_secret)
         ):
             raise ValueError(
                 "production needs its own SHOP_BANK_CALLBACK_SECRET, SHOP_SERVICE_KEY "

@@ -7,6 +7,44 @@ default never breaks the history of a running workflow.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal, cast, get_args
+
+# The enumerated values of the payloads below. Literal, not Enum: histories hold these strings,
+# and the data converter checks a value against its Literal when it decodes one.
+CheckoutStep = Literal[
+    "HOLDING",
+    "CHOOSING_DELIVERY",
+    "PAYING",
+    "AWAITING_BANK",
+    "CONFIRMING",
+    "PAID",
+    "FAILED",
+    "EXPIRED",
+    "BACK_TO_CART",
+]
+# A checkout in one of these has ended: paid, failed, expired or given back to the cart.
+ENDED_STEPS: frozenset[CheckoutStep] = frozenset({"PAID", "FAILED", "EXPIRED", "BACK_TO_CART"})
+DeliveryKind = Literal["COURIER", "PICKUP"]
+# How the shopper pays; "" while no payment was tried.
+PayMethod = Literal["WALLET", "BANK_CARD", "SBP", "GIFT_CARD"]
+PayMethodOrNone = PayMethod | Literal[""]
+PaymentPurpose = Literal["order", "giftcard", "topup"]
+# A payment attempt's outcome; REFUNDED for a late bank payment given back.
+PaymentStatus = Literal["PAID", "DECLINED", "REFUNDED"]
+# The bank's names for its payment methods and states.
+BankMethod = Literal["CARD", "SBP"]
+BankStatus = Literal["PENDING", "SUCCEEDED", "DECLINED", "REFUNDED", "PARTIALLY_REFUNDED"]
+# What the order becomes when its checkout ends (NEW: back in the cart).
+FinishStatus = Literal["PAID", "FAILED", "NEW"]
+# The spec's Format 2 (ORDER outcome), Format 3 (PAYMENT attempt), and a late refund's notice.
+MailKind = Literal["ORDER", "PAYMENT", "REFUND"]
+
+
+def bank_status(value: str) -> BankStatus:
+    """A status the bank sent, checked: ValueError for one the store does not know."""
+    if value not in get_args(BankStatus):
+        raise ValueError(f"unknown bank payment status {value!r}")
+    return cast(BankStatus, value)
 
 
 @dataclass(frozen=True)
@@ -164,7 +202,7 @@ class Units:
 class DeliveryRequest:
     """What the shopper picked: COURIER with address and company, or PICKUP with a point."""
 
-    kind: str
+    kind: DeliveryKind
     address: str = ""
     company_name: str = ""
     pickup_point_id: int | None = None
@@ -172,7 +210,7 @@ class DeliveryRequest:
 
 @dataclass(frozen=True)
 class DeliveryChoice:
-    kind: str
+    kind: DeliveryKind
     company_name: str
     address: str
     pickup_point_id: int | None
@@ -197,7 +235,7 @@ class PayRequest:
     """«Оплатить»: WALLET; GIFT_CARD with an activated card's id; BANK_CARD with a saved card's
     id, or none for «другая карта» (the bank's page, remembered if save_card); SBP."""
 
-    method: str
+    method: PayMethod
     token_id: int | None = None
     save_card: bool = False
 
@@ -214,12 +252,12 @@ class BankSetup:
 
 @dataclass(frozen=True)
 class PaymentInput:
-    purpose: str  # "order", "giftcard", "topup"
+    purpose: PaymentPurpose
     reference_id: str
     attempt: int
     username: str
     amount_kopecks: int
-    method: str
+    method: PayMethod
     token_id: int | None = None
     save_card: bool = False
     bank: BankSetup | None = None
@@ -231,8 +269,8 @@ class PaymentInput:
 
 @dataclass(frozen=True)
 class PaymentResult:
-    status: str  # PAID or DECLINED
-    method: str
+    status: PaymentStatus
+    method: PayMethod
     amount_kopecks: int
     transaction_id: int | None = None
     message: str = ""
@@ -266,7 +304,7 @@ class BankPaymentInput:
     """A payment on the bank's page (card form or СБП QR code)."""
 
     username: str
-    method: str  # CARD or SBP, as the bank names them
+    method: BankMethod
     amount_kopecks: int
     idempotency_key: str
     description: str
@@ -294,7 +332,7 @@ class BankOutcome:
     """A bank payment as the bank sees it (never a card number: the masked one at most)."""
 
     payment_id: str
-    status: str  # PENDING, SUCCEEDED, DECLINED, REFUNDED, PARTIALLY_REFUNDED
+    status: BankStatus
     amount_kopecks: int
     refunded_kopecks: int = 0
     decline_reason: str = ""
@@ -315,7 +353,7 @@ class BankNotice:
     """The bank's callback (signature checked by the API), signalled to the waiting run."""
 
     payment_id: str
-    status: str
+    status: BankStatus
     event_id: str
 
 
@@ -338,7 +376,7 @@ class LatePaymentInput:
 
     username: str
     payment_id: str
-    method: str
+    method: PayMethod
     reference: str  # the order (or gift card, top-up) the payment was for
     poll_seconds: int  # the first pause between two questions to the bank; it doubles
     watch_seconds: int = 24 * 60 * 60
@@ -364,11 +402,11 @@ class MoneyMoved:
 @dataclass(frozen=True)
 class FinishCheckoutInput:
     order_id: str
-    status: str  # PAID, FAILED, NEW (back to the cart)
+    status: FinishStatus
     reason: str = ""
     delivery_summary: str = ""
     delivery_cost_kopecks: int = 0
-    payment_method: str = ""
+    payment_method: PayMethodOrNone = ""
     paid_kopecks: int = 0
 
 
@@ -376,14 +414,14 @@ class FinishCheckoutInput:
 class ResultMailInput:
     """Format 2 (order outcome) or Format 3 (payment attempt) of the spec, as an e-mail."""
 
-    kind: str  # ORDER or PAYMENT
+    kind: MailKind
     order_id: str
     username: str
     success: bool
     amount_kopecks: int
     detail: str
     idempotency_key: str
-    method: str = ""  # Format 3's tokenType: WALLET, BANK_CARD, SBP, GIFT_CARD
+    method: PayMethodOrNone = ""  # Format 3's tokenType
     masked: str = ""  # Format 3's maskedTokenId
 
 
@@ -392,14 +430,12 @@ class CheckoutState:
     """What the checkout page shows; answered by the `state` query and by every Update."""
 
     order_id: str
-    # HOLDING, CHOOSING_DELIVERY, PAYING, AWAITING_BANK, CONFIRMING, PAID, FAILED, EXPIRED,
-    # BACK_TO_CART
-    step: str
+    step: CheckoutStep
     goods_kopecks: int = 0
     delivery: DeliveryChoice | None = None
     delivery_confirmed: bool = False
     payment_attempts: int = 0
-    payment_method: str = ""
+    payment_method: PayMethodOrNone = ""
     last_error: str = ""
     failure_reason: str = ""
     payment_url: str = ""  # the bank's page while AWAITING_BANK

@@ -9,37 +9,39 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from sqlmodel.ext.asyncio.session import AsyncSession
-from temporalio.client import Client
-from temporalio.service import RPCError, RPCStatusCode
 
-from api.auth import clear_session_cookie, registration_progress
-from api.checkout import public as checkout_public
-from api.checkout import workflow_id as checkout_workflow_id
-from api.deps import (
+from core.errors import ConflictError, DomainError, ValidationError
+from core.money import format_roubles, to_kopecks
+from core.timeutil import to_moscow
+from edge.deps import (
+    CatalogueDep,
+    CheckoutsDep,
+    ConnectionDep,
     OptionalUser,
     SessionCookie,
     SessionDep,
     SettingsDep,
     TemporalDep,
 )
-from api.order import order_lines
-from api.store import cached_search
-from api.temporal import bounded
-from core.errors import ConflictError, DomainError, ValidationError
-from core.money import format_roubles, to_kopecks
-from core.timeutil import to_moscow
+from edge.session import clear_session_cookie
+from flows.catalogue import order_lines
+from flows.checkout import Checkouts
+from flows.registration import registration_progress
+from flows.views import checkout_public
 from models import auth as auth_models
 from models.auth import User
 from models.base import Id
 from models.order import ItemRequest, OrderId, ProductRef
-from models.payloads import CheckoutState
+from models.payloads import ENDED_STEPS, CheckoutState
 from services import auth, billing, delivery, order, payment, store
+from web.images import product_svg
 
 WEB_DIR = Path(__file__).parent
 STATIC_DIR = WEB_DIR / "static"
 templates = Jinja2Templates(directory=WEB_DIR / "templates")
 templates.env.filters["roubles"] = format_roubles
 templates.env.filters["rub"] = lambda amount: format_roubles(to_kopecks(amount))
+templates.env.globals["ended_steps"] = sorted(ENDED_STEPS)
 templates.env.filters["moscow"] = lambda moment: to_moscow(moment).strftime("%d.%m.%Y %H:%M")
 
 router = APIRouter(include_in_schema=False)
@@ -68,10 +70,12 @@ async def home(request: Request, user: OptionalUser) -> Response:
 
 
 @router.get("/search", response_class=HTMLResponse)
-async def search_page(request: Request, user: OptionalUser, q: str = "", page: int = 1) -> Response:
+async def search_page(
+    request: Request, user: OptionalUser, catalogue: CatalogueDep, q: str = "", page: int = 1
+) -> Response:
     """Product cards matching the query; a bad query is explained on the page, not as an error."""
     try:
-        results = await cached_search(request, q, page, 20)
+        results = await catalogue.search(q, page, 20)
     except ValidationError as exc:
         return _page(request, "store/search.html", user=user, query=q, problem=exc.message)
     return _page(request, "store/search.html", user=user, query=q, results=results)
@@ -139,22 +143,13 @@ async def cart_page(request: Request, session: SessionDep, user: OptionalUser) -
 
 
 async def _checkout_of(
-    request: Request, session: AsyncSession, temporal: Client, user: User, order_id: str
+    checkouts: Checkouts, user: User, order_id: str
 ) -> tuple[dict[str, Any], CheckoutState] | None:
     """The shopper's order (404 for anyone else's) and its checkout's state as the pages show
     them; None if the order never went to checkout. With no worker to answer the query, the
     page says 503 after the bounded wait instead of hanging."""
-    view = await order.get_order(session=session, username=user.username, order_id=order_id)
-    try:
-        state: CheckoutState = await bounded(
-            temporal.get_workflow_handle(checkout_workflow_id(order_id)).query(
-                "state", result_type=CheckoutState
-            ),
-            request.app.state.settings.update_wait_seconds,
-        )
-    except RPCError as exc:
-        if exc.status != RPCStatusCode.NOT_FOUND:
-            raise
+    view, state = await checkouts.find(user.username, order_id)
+    if state is None:
         return None
     return {"user": user, "order": view.public(), "checkout": checkout_public(state)}, state
 
@@ -164,7 +159,7 @@ def return_target(state: CheckoutState) -> str | None:
     result page (paid, failed, or declined with the reason and the two ways on); None while the
     bank or the checkout is still working. The same rule as `static/checkout.js: returnTarget`."""
     base = f"/checkout/{state.order_id}"
-    if state.step in ("PAID", "FAILED", "EXPIRED", "BACK_TO_CART"):
+    if state.step in ENDED_STEPS:
         return f"{base}/result"
     if state.step == "CHOOSING_DELIVERY":
         return f"{base}/result" if state.last_error else base
@@ -175,14 +170,14 @@ def return_target(state: CheckoutState) -> str | None:
 async def checkout_page(
     request: Request,
     session: SessionDep,
-    temporal: TemporalDep,
+    checkouts: CheckoutsDep,
     user: OptionalUser,
     order_id: OrderId,
 ) -> Response:
     """«Оформление заказа»: delivery choice, then «Оплатить заказ» and the payment method."""
     if user is None:
         return _login_redirect(f"/checkout/{order_id}")
-    found = await _checkout_of(request, session, temporal, user, order_id)
+    found = await _checkout_of(checkouts, user, order_id)
     if found is None:
         return RedirectResponse("/cart", status_code=303)
     return _page(
@@ -199,15 +194,14 @@ async def checkout_page(
 @router.get("/checkout/{order_id}/result", response_class=HTMLResponse)
 async def checkout_result(
     request: Request,
-    session: SessionDep,
-    temporal: TemporalDep,
+    checkouts: CheckoutsDep,
     user: OptionalUser,
     order_id: OrderId,
 ) -> Response:
     """The payment result: «Оплачено» with the order, or the error and the two ways on."""
     if user is None:
         return _login_redirect(f"/checkout/{order_id}/result")
-    found = await _checkout_of(request, session, temporal, user, order_id)
+    found = await _checkout_of(checkouts, user, order_id)
     if found is None:
         return RedirectResponse("/cart", status_code=303)
     return _page(request, "order/result.html", **found[0])
@@ -216,8 +210,7 @@ async def checkout_result(
 @router.get("/checkout/{order_id}/return", response_class=HTMLResponse)
 async def checkout_return(
     request: Request,
-    session: SessionDep,
-    temporal: TemporalDep,
+    checkouts: CheckoutsDep,
     user: OptionalUser,
     order_id: OrderId,
 ) -> Response:
@@ -225,7 +218,7 @@ async def checkout_return(
     checkout to learn the bank's outcome, then moves on to the result."""
     if user is None:
         return _login_redirect(f"/checkout/{order_id}/return")
-    found = await _checkout_of(request, session, temporal, user, order_id)
+    found = await _checkout_of(checkouts, user, order_id)
     if found is None:
         return RedirectResponse("/cart", status_code=303)
     target = return_target(found[1])
@@ -327,3 +320,14 @@ async def activate_gift_card(
             problem=exc.message,
         )
     return _page(request, "payment/activate.html", user=user, code="", card=card)
+
+
+@router.get("/store/images/{product_id}.svg", responses={400: {}, 404: {}})
+async def image(conn: ConnectionDep, product_id: Id) -> Response:
+    """The product's picture, drawn by our own code from its category and name."""
+    name, category_slug = await store.product_label(conn=conn, product_id=product_id)
+    return Response(
+        product_svg(product_id=product_id, name=name, category_slug=category_slug),
+        media_type="image/svg+xml",
+        headers={"Cache-Control": "public, max-age=86400"},
+    )

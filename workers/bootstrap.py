@@ -39,6 +39,7 @@ PURE_MODULES = (
     "workflows.saga",
     "workflows.failures",
     "workflows.money",
+    "workflows.refs",
 )
 WORKFLOW_RUNNER = SandboxedWorkflowRunner(
     restrictions=SandboxRestrictions.default.with_passthrough_modules(*PURE_MODULES)

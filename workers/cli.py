@@ -26,7 +26,7 @@ API_GRACEFUL_SHUTDOWN_SECONDS = 3
 def _api(settings: Settings) -> int:
     import uvicorn
 
-    from api.app import create_app
+    from edge.app import create_app
 
     uvicorn.run(
         create_app(settings),
@@ -119,7 +119,7 @@ def _credit(settings: Settings, username: str, roubles: str) -> int:
     """Development only: put money into a wallet through billing (logged like any credit)."""
     import uuid
 
-    from core.money import to_kopecks
+    from core.money import format_roubles, to_kopecks
     from services import billing
 
     _dev_only(settings, "credit")
@@ -135,7 +135,7 @@ def _credit(settings: Settings, username: str, roubles: str) -> int:
         return entry.balance_after_kopecks
 
     balance = _in_transaction(settings, credit)
-    logging.getLogger("shopflow.credit").info("%s: balance %.2f ₽", username, balance / 100)
+    logging.getLogger("shopflow.credit").info("%s: balance %s", username, format_roubles(balance))
     return 0
 
 
@@ -144,21 +144,23 @@ def _giftcard(settings: Settings, roubles: str) -> int:
     flow mails it to the recipient instead)."""
     import uuid
 
-    from core.money import to_kopecks
+    from core.money import format_roubles, to_kopecks
     from services import billing
 
     _dev_only(settings, "giftcard")
+    amount = to_kopecks(roubles)
 
     async def issue(session: AsyncSession) -> str:
         _, code = await billing.issue_gift_card(
             session=session,
-            amount_kopecks=to_kopecks(roubles),
+            amount_kopecks=amount,
             issue_key=f"dev-giftcard-{uuid.uuid4()}",
-            secret=settings.gift_card_secret,
+            secret=settings.gift_card_secret.get_secret_value(),
         )
         return billing.format_code(code)
 
-    print(f"Код активации подарочной карты на {roubles} ₽: {_in_transaction(settings, issue)}")
+    code = _in_transaction(settings, issue)
+    print(f"Код активации подарочной карты на {format_roubles(amount)}: {code}")
     return 0
 
 

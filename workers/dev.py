@@ -184,7 +184,7 @@ def run_dev(settings: Settings) -> int:
             "bank emulator",
             [python, "-m", "emulators.bank", "--host", settings.host,
              "--port", str(settings.bank_port),
-             "--callback-secret", settings.bank_callback_secret],
+             "--callback-secret", settings.bank_callback_secret.get_secret_value()],
         )  # fmt: skip
         wait_for_port(settings.host, settings.bank_port, 30, bank)
         supervisor.start("worker", [python, "-m", "workers.cli", "worker"])

@@ -17,17 +17,19 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Coroutine
 from datetime import timedelta
-from typing import Any
+from typing import Any, get_args
 
 from temporalio import workflow
 from temporalio.common import WorkflowIDReusePolicy
 from temporalio.exceptions import ApplicationError
 
 from models.payloads import (
+    ENDED_STEPS,
     BankSetup,
     BeginCheckoutInput,
     CheckoutInput,
     CheckoutState,
+    CheckoutStep,
     CostConfirmation,
     DeliveryRequest,
     FinishCheckoutInput,
@@ -37,10 +39,12 @@ from models.payloads import (
     OrderSnapshot,
     PaymentInput,
     PaymentResult,
+    PayMethod,
     PayRequest,
     RefundInput,
     ResultMailInput,
 )
+from workflows import refs
 from workflows.failures import STEP_FAILURES, message_of
 from workflows.money import answers_at_once, refund_payment, send_payment_mail, take_at_once
 from workflows.policies import (
@@ -66,12 +70,12 @@ with workflow.unsafe.imports_passed_through():
     from activities.store import StoreActivities
     from workflows.payment import PaymentWorkflow
 
-PAYMENT_METHODS = {"WALLET", "BANK_CARD", "SBP", "GIFT_CARD"}
-FINAL_STEPS = {"PAID", "FAILED", "EXPIRED", "BACK_TO_CART"}
+PAYMENT_METHODS: frozenset[str] = frozenset(get_args(PayMethod))
+FINAL_STEPS = ENDED_STEPS
 ANSWERED_STEPS = FINAL_STEPS | {"CHOOSING_DELIVERY", "AWAITING_BANK"}
 
 
-@workflow.defn(name="Checkout")
+@workflow.defn(name=refs.Checkout.workflow.name)
 class CheckoutWorkflow:
     @workflow.init
     def __init__(self, data: CheckoutInput) -> None:
@@ -84,11 +88,11 @@ class CheckoutWorkflow:
 
     # --- what the web front sees and sends ---------------------------------------------------
 
-    @workflow.query
+    @workflow.query(name=refs.Checkout.state.name)
     def state(self) -> CheckoutState:
         return self._state
 
-    @workflow.update
+    @workflow.update(name=refs.Checkout.ready.name)
     async def ready(self) -> CheckoutState:
         """Answers once the stock is held (or checkout could not start)."""
         await workflow.wait_condition(lambda: self._state.step != "HOLDING")
@@ -100,7 +104,7 @@ class CheckoutWorkflow:
                 f"Сейчас это недоступно (шаг {self._state.step})", type="ConflictError"
             )
 
-    @workflow.update
+    @workflow.update(name=refs.Checkout.choose_delivery.name)
     async def choose_delivery(self, request: DeliveryRequest) -> CheckoutState:
         """Courier (address, company) or pickup point; answers the priced choice at once."""
         choice = await workflow.execute_local_activity_method(
@@ -122,7 +126,7 @@ class CheckoutWorkflow:
         if request.kind not in ("COURIER", "PICKUP"):
             raise ValueError("kind: COURIER or PICKUP")
 
-    @workflow.update
+    @workflow.update(name=refs.Checkout.confirm_delivery_cost.name)
     def confirm_delivery_cost(self, confirmation: CostConfirmation) -> CheckoutState:
         """«подтвердить стоимость доставки»: the shopper agrees to the cost shown."""
         self._state.delivery_confirmed = True
@@ -138,7 +142,7 @@ class CheckoutWorkflow:
                 "Стоимость доставки изменилась: проверьте её", type="ConflictError"
             )
 
-    @workflow.update
+    @workflow.update(name=refs.Checkout.pay.name)
     async def pay(self, request: PayRequest) -> CheckoutState:
         """«Оплатить»: one payment attempt; answers when the order is paid or the attempt failed,
         or, for the bank's pages (card form, СБП), with the page's URL (step AWAITING_BANK)."""
@@ -157,11 +161,13 @@ class CheckoutWorkflow:
         if request.method == "GIFT_CARD" and request.token_id is None:
             raise ApplicationError("Выберите подарочную карту", type="ValidationError")
 
-    @workflow.update
+    @workflow.update(name=refs.Checkout.leave_bank_page.name)
     async def leave_bank_page(self) -> CheckoutState:
         """«Выбрать другой способ оплаты» while the bank's page is open: the attempt ends (a
         payment the bank completes later is refunded) and the payment choice is back."""
-        await workflow.get_external_workflow_handle(self._payment_run_id()).signal("give_up")
+        await workflow.get_external_workflow_handle(self._payment_run_id()).signal(
+            refs.Payment.give_up.name
+        )
         await workflow.wait_condition(lambda: self._state.step != "AWAITING_BANK")
         return self._state
 
@@ -177,14 +183,14 @@ class CheckoutWorkflow:
         at the start tells them apart), so no two attempts share a run or a money key."""
         return f"payment-order-{self._input.key}-{self._state.payment_attempts}"
 
-    @workflow.signal
-    def bank_page(self, url: str) -> None:
+    @workflow.signal(name=refs.Checkout.bank_page_opened.name)
+    def bank_page_opened(self, url: str) -> None:
         """From the payment run: the buyer should now go to the bank's page."""
         if self._state.step == "PAYING":
             self._state.payment_url = url
             self._step("AWAITING_BANK")
 
-    @workflow.update
+    @workflow.update(name=refs.Checkout.back_to_cart.name)
     async def back_to_cart(self) -> CheckoutState:
         """Leave checkout: the stock is released and the order can be edited again."""
         self._back = True
@@ -197,7 +203,7 @@ class CheckoutWorkflow:
 
     # --- the flow ----------------------------------------------------------------------------
 
-    def _step(self, step: str) -> None:
+    def _step(self, step: CheckoutStep) -> None:
         self._state.step = step
         workflow.upsert_search_attributes([FLOW_STATUS.value_set(step)])
 
@@ -243,7 +249,7 @@ class CheckoutWorkflow:
         self._step("CHOOSING_DELIVERY")
         return snapshot
 
-    async def _leave(self, order: OrderRef, step: str, reason: str = "") -> None:
+    async def _leave(self, order: OrderRef, step: CheckoutStep, reason: str = "") -> None:
         """Release the stock and give the goods back to the cart (expiry, «back», no stock): the
         order itself, or the shopper's other open cart, which then takes them in."""
         await workflow.execute_local_activity_method(

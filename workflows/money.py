@@ -19,6 +19,7 @@ from models.payloads import (
     BankPaymentRef,
     BankRefundInput,
     GiftCardMoveInput,
+    MailKind,
     MoneyMoved,
     PaymentInput,
     PaymentResult,
@@ -41,6 +42,7 @@ from workflows.policies import (
 
 with workflow.unsafe.imports_passed_through():
     from activities.billing import BillingActivities
+    from activities.money import format_roubles
     from activities.notification import NotificationActivities
     from activities.payment import PaymentActivities
 
@@ -65,7 +67,8 @@ def answers_at_once(method: str, token_id: int | None) -> bool:
 
 
 def roubles(kopecks: int) -> str:
-    return f"{kopecks / 100:.2f} ₽"
+    """An amount in a step's summary, as the pages and mails show it (`core.money`)."""
+    return format_roubles(kopecks)
 
 
 class Declined(Exception):
@@ -225,7 +228,13 @@ async def refund_payment(data: RefundInput, queues: Queues) -> None:
 
 
 async def send_payment_mail(
-    *, kind: str, username: str, reference_id: str, key: str, result: PaymentResult, queues: Queues
+    *,
+    kind: MailKind,
+    username: str,
+    reference_id: str,
+    key: str,
+    result: PaymentResult,
+    queues: Queues,
 ) -> None:
     """Format 3 as an e-mail; a mail that cannot be sent does not change the payment."""
     try:

@@ -5,12 +5,12 @@ shopper gets the result by mail either way.
 - WALLET, GIFT_CARD and a remembered BANK_CARD answer at once (`workflows.money.take_at_once`;
   the checkout calls that inline instead of starting this run).
 - BANK_CARD «другая карта» and SBP: a payment on the bank's own page. The run tells its parent the
-  page's URL (signal `bank_page`), then waits for the bank's callback (signal `bank_callback`,
-  checked by the API), asking the bank itself every `poll_seconds` in case a callback is late or
-  lost. The callback only wakes the run: the bank's answer to `bank_payment_status` decides, so a
-  duplicated or reordered callback changes nothing. After `wait_seconds` the attempt fails, and a
-  LateBankPayment run (`bank-late-{paymentId}`, outliving this one) refunds the payment should the
-  bank still complete it.
+  page's URL (refs.Checkout.bank_page_opened), then waits for the bank's callback (signal
+  `bank_callback`, checked by the API), asking the bank itself every `poll_seconds` in case a
+  callback is late or lost. The callback only wakes the run: the bank's answer to
+  `bank_payment_status` decides, so a duplicated or reordered callback changes nothing. After
+  `wait_seconds` the attempt fails, and a LateBankPayment run (`bank-late-{paymentId}`, outliving
+  this one) refunds the payment should the bank still complete it.
 
 Every money step's idempotency key is the attempt's key: a retried activity or a restarted worker
 reaches the same debit or bank payment.
@@ -36,6 +36,7 @@ from models.payloads import (
     PaymentResult,
     SaveCardInput,
 )
+from workflows import refs
 from workflows.money import (
     Declined,
     answers_at_once,
@@ -73,7 +74,7 @@ async def woken(condition: Callable[[], bool], seconds: float) -> bool:
     return True
 
 
-@workflow.defn(name="Payment")
+@workflow.defn(name=refs.Payment.workflow.name)
 class PaymentWorkflow:
     @workflow.init
     def __init__(self, data: PaymentInput) -> None:
@@ -82,21 +83,21 @@ class PaymentWorkflow:
         self._woken = False
         self._given_up = False
 
-    @workflow.signal
+    @workflow.signal(name=refs.Payment.give_up.name)
     def give_up(self) -> None:
         """The buyer left the bank's page («Выбрать другой способ оплаты»): stop waiting. If the
         bank still completes the payment, the LateBankPayment run gives the money back."""
         self._given_up = True
 
-    @workflow.signal
+    @workflow.signal(name=refs.Payment.bank_callback.name)
     def bank_callback(self, notice: BankNotice) -> None:
         """The bank says this payment changed (the API checked its signature). It only wakes the
         run: the status is then asked from the bank, so duplicates and reordering do no harm."""
         if notice.payment_id == self._bank_payment_id:
             self._woken = True
 
-    @workflow.query
-    def bank_page(self) -> str:
+    @workflow.query(name=refs.Payment.bank_page_url.name)
+    def bank_page_url(self) -> str:
         """The bank's page for the buyer while the run waits for it, else ""."""
         return self._page_url
 
@@ -158,7 +159,7 @@ class PaymentWorkflow:
         parent = workflow.info().parent
         if parent is not None:
             await workflow.get_external_workflow_handle(parent.workflow_id).signal(
-                "bank_page", created.confirmation_url
+                refs.Checkout.bank_page_opened.name, created.confirmation_url
             )
         final = await self._settled(created.payment_id, bank, data)
         self._page_url = ""
@@ -219,7 +220,7 @@ class PaymentWorkflow:
             workflow.logger.warning("card not remembered: %s", exc.cause)
 
 
-@workflow.defn(name="LateBankPayment")
+@workflow.defn(name=refs.LateBankPayment.workflow.name)
 class LateBankPaymentWorkflow:
     """Watches a bank payment its PaymentWorkflow gave up on; if the bank still takes the money,
     gives it back in full and tells the shopper. Ends when the payment is final or after a day.
@@ -230,7 +231,7 @@ class LateBankPaymentWorkflow:
     def __init__(self) -> None:
         self._woken = False
 
-    @workflow.signal
+    @workflow.signal(name=refs.LateBankPayment.bank_callback.name)
     def bank_callback(self, notice: BankNotice) -> None:
         self._woken = True
 

@@ -16,6 +16,7 @@ from models.payloads import (
     RegistrationResult,
     WelcomeMailInput,
 )
+from workflows import refs
 from workflows.failures import business_failure
 from workflows.policies import (
     AUTH,
@@ -36,7 +37,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.payment import PaymentActivities
 
 
-@workflow.defn(name="Registration")
+@workflow.defn(name=refs.Registration.workflow.name)
 class RegistrationWorkflow:
     @workflow.init
     def __init__(self, data: RegistrationInput) -> None:
@@ -44,7 +45,7 @@ class RegistrationWorkflow:
         self._saga = Saga()
         self._queues = data.queues
 
-    @workflow.query(name="current_step")
+    @workflow.query(name=refs.Registration.current_step.name)
     def current_step(self) -> str:
         """Where the registration is, for an operator (Temporal UI → Queries)."""
         return self._step

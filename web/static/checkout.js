@@ -336,9 +336,10 @@ function setupResult(root) {
 const POLL_MS = 700;
 const SLOW_AFTER_MS = 15000;
 
-function returnTarget(state) {
+// The steps a checkout ends in come from the page (models/payloads.py: ENDED_STEPS).
+function returnTarget(state, endedSteps) {
   const base = `/checkout/${state.orderId}`;
-  if (["PAID", "FAILED", "EXPIRED", "BACK_TO_CART"].includes(state.step)) return `${base}/result`;
+  if (endedSteps.includes(state.step)) return `${base}/result`;
   if (state.step === "CHOOSING_DELIVERY") return state.lastError ? `${base}/result` : base;
   return null;
 }
@@ -348,12 +349,13 @@ function setupReturn(root) {
   const problem = root.querySelector("#return-error");
   const slow = root.querySelector("#return-slow");
   const bankLink = root.querySelector("#bank-link");
+  const endedSteps = (root.dataset.endedSteps || "").split(" ");
 
   async function poll() {
     try {
       const state = await call("GET", `/checkout/${root.dataset.orderId}/state`);
       problem.textContent = "";
-      const target = returnTarget(state);
+      const target = returnTarget(state, endedSteps);
       if (target) {
         window.location.assign(target);
         return;

@@ -10,9 +10,9 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from temporalio.service import RPCError
 
 from core.errors import DomainError
+from flows.engine import EngineError
 
 log = logging.getLogger(__name__)
 
@@ -111,5 +111,5 @@ def install_error_handlers(app: FastAPI, html_renderer: HtmlRenderer | None = No
     app.add_exception_handler(DomainError, _on_domain_error)
     app.add_exception_handler(RequestValidationError, _on_validation_error)
     app.add_exception_handler(StarletteHTTPException, _on_http_error)
-    app.add_exception_handler(RPCError, _on_temporal_unavailable)
+    app.add_exception_handler(EngineError, _on_temporal_unavailable)
     app.add_exception_handler(Exception, _on_unexpected)

@@ -1,5 +1,8 @@
-"""The API's Temporal client, connected on first use so the API starts even while Temporal boots;
-the one mapping of a Temporal failure to a domain error; the bound on every wait for a run."""
+"""The edge's Temporal client, connected on first use so the API starts even while Temporal boots;
+the one mapping of a Temporal failure to a domain error; the bound on every wait for a run.
+
+The edge (api, web) holds the client as an opaque `TemporalClient` and hands it to the flows;
+only the flows call it."""
 
 from __future__ import annotations
 
@@ -8,6 +11,7 @@ from collections.abc import Awaitable
 from typing import TypeVar
 
 from temporalio.client import Client, RPCTimeoutOrCancelledError
+from temporalio.service import RPCError, RPCStatusCode
 
 from core.errors import ConflictError, DomainError, UnavailableError, error_class
 from core.settings import Settings
@@ -15,6 +19,10 @@ from models.payloads import Queues
 from workflows.failures import failure_of
 
 T = TypeVar("T")
+
+TemporalClient = Client
+# Temporal itself failed (unreachable, refused): the edge answers 503.
+EngineError = RPCError
 
 
 class LazyTemporalClient:
@@ -70,3 +78,8 @@ NO_ANSWER = "Магазин сейчас не успевает ответить:
 def queues_of(settings: Settings) -> Queues:
     """The task queue layout new runs start with."""
     return Queues(settings.task_queue_prefix, settings.split_task_queues)
+
+
+def not_found(exc: RPCError) -> bool:
+    """The run (or the workflow id) does not exist."""
+    return exc.status == RPCStatusCode.NOT_FOUND

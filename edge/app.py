@@ -1,4 +1,5 @@
-"""The FastAPI application: the spec's JSON contracts and the web front."""
+"""The FastAPI application: the spec's JSON contracts (api) and the web front (web), composed
+here, the one module that knows both."""
 
 from __future__ import annotations
 
@@ -11,13 +12,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.couriers import CourierGateway, HttpCourierGateway
 from api import auth, billing, checkout, delivery, order, payment, store
-from api.errors import install_error_handlers
-from api.limits import BodyLimitMiddleware, UrlCharactersMiddleware
-from api.temporal import LazyTemporalClient
-from core.cache import TTLCache
 from core.db import SessionFactory, create_engine, create_session_factory
 from core.settings import Settings
-from models.store import SearchPage
+from edge.errors import install_error_handlers
+from edge.limits import BodyLimitMiddleware, UrlCharactersMiddleware
+from flows.catalogue import Catalogue
+from flows.engine import LazyTemporalClient
 from web import pages
 
 
@@ -55,11 +55,7 @@ def create_app(
     app.state.session_factory = session_factory
     app.state.engine = session_factory.kw["bind"]
     app.state.couriers = couriers
-    app.state.search_cache = (
-        TTLCache[SearchPage](ttl=settings.search_cache_seconds, max_entries=2048)
-        if settings.search_cache_seconds > 0
-        else None
-    )
+    app.state.catalogue = Catalogue(app.state.engine, settings.search_cache_seconds)
     app.state.temporal = temporal or LazyTemporalClient(
         settings.temporal_address, settings.temporal_namespace
     )

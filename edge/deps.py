@@ -1,4 +1,5 @@
-"""Dependencies of the API and the web pages, as Annotated aliases."""
+"""Dependencies of the API and the web pages, as Annotated aliases: what a route needs from the
+application (settings, a database session, the flows), built from the app's state."""
 
 from __future__ import annotations
 
@@ -8,16 +9,17 @@ from typing import Annotated
 from fastapi import Cookie, Depends, Request
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel.ext.asyncio.session import AsyncSession
-from temporalio.client import Client
 
 from adapters.couriers import CourierGateway
 from core.db import SessionFactory, transaction
 from core.errors import AuthError
 from core.settings import Settings
+from edge.session import SESSION_COOKIE
+from flows.catalogue import Catalogue
+from flows.checkout import Checkouts
+from flows.engine import TemporalClient
 from models.auth import User
 from services import auth
-
-SESSION_COOKIE = "sessionId"
 
 
 async def get_settings(request: Request) -> Settings:
@@ -47,9 +49,22 @@ async def get_couriers(request: Request) -> CourierGateway:
     return couriers
 
 
-async def get_temporal(request: Request) -> Client:
-    temporal: Client = await request.app.state.temporal()
+async def get_temporal(request: Request) -> TemporalClient:
+    temporal: TemporalClient = await request.app.state.temporal()
     return temporal
+
+
+async def get_checkouts(request: Request) -> Checkouts:
+    return Checkouts(
+        sessions=await get_session_factory(request),
+        temporal=await get_temporal(request),
+        settings=await get_settings(request),
+    )
+
+
+async def get_catalogue(request: Request) -> Catalogue:
+    catalogue: Catalogue = request.app.state.catalogue
+    return catalogue
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
@@ -60,7 +75,9 @@ SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
 SessionFactoryDep = Annotated[SessionFactory, Depends(get_session_factory)]
 ConnectionDep = Annotated[AsyncConnection, Depends(get_connection, scope="function")]
 CouriersDep = Annotated[CourierGateway, Depends(get_couriers)]
-TemporalDep = Annotated[Client, Depends(get_temporal)]
+TemporalDep = Annotated[TemporalClient, Depends(get_temporal)]
+CheckoutsDep = Annotated[Checkouts, Depends(get_checkouts)]
+CatalogueDep = Annotated[Catalogue, Depends(get_catalogue)]
 SessionCookie = Annotated[str | None, Cookie(alias=SESSION_COOKIE)]
 
 
