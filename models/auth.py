@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
+from typing import Annotated
 
-from pydantic import field_validator
+from pydantic import AfterValidator, BeforeValidator
+from pydantic import Field as Bounded
 from sqlalchemy import Column
 from sqlmodel import Field, SQLModel
 
@@ -58,6 +60,10 @@ class UserSession(SQLModel, table=True):
         default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False)
     )
     expires_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    # Touched at most every SESSION_TOUCH (services/auth.py), not on every request.
+    last_used_at: datetime | None = Field(
+        default=None, sa_column=Column(UTCDateTime(), nullable=True)
+    )
 
 
 class PendingCredential(SQLModel, table=True):
@@ -87,60 +93,70 @@ def normalize_phone(raw: str) -> str:
     return "+" + digits
 
 
-def _check(pattern: str, value: str, message: str) -> str:
-    if not re.fullmatch(pattern, value):
-        raise ValueError(message)
+def _check(pattern: str, message: str) -> AfterValidator:
+    def check(value: str) -> str:
+        if not re.fullmatch(pattern, value):
+            raise ValueError(message)
+        return value
+
+    return AfterValidator(check)
+
+
+def _strip(value: object) -> object:
+    return value.strip() if isinstance(value, str) else value
+
+
+def _email(value: str) -> str:
+    if len(value) > EMAIL_MAX:
+        raise ValueError(f"e-mail: не длиннее {EMAIL_MAX} символов")
+    if not re.fullmatch(EMAIL_PATTERN, value):
+        raise ValueError("e-mail вида name@example.ru")
+    return value.lower()
+
+
+def _password(value: str) -> str:
+    if not PASSWORD_MIN <= len(value) <= PASSWORD_MAX:
+        raise ValueError(f"пароль: от {PASSWORD_MIN} до {PASSWORD_MAX} символов")
     return value
+
+
+# The rules of each field as types: registration and the account's forms share them.
+Stripped = BeforeValidator(_strip)
+Username = Annotated[
+    str, Stripped, _check(USERNAME_PATTERN, "логин: 3–32 символа, латинские буквы, цифры, _ . -")
+]
+FirstName = Annotated[
+    str, Stripped, _check(NAME_PATTERN, "имя: буквы, пробел, дефис; до 64 символов")
+]
+
+
+def _last_name(value: str) -> str:
+    """A last name may be left empty."""
+    if value and not re.fullmatch(NAME_PATTERN, value):
+        raise ValueError("фамилия: буквы, пробел, дефис; до 64 символов")
+    return value
+
+
+LastName = Annotated[str, Stripped, AfterValidator(_last_name)]
+Email = Annotated[str, Stripped, AfterValidator(_email)]
+Phone = Annotated[
+    str,
+    Stripped,
+    _check(PHONE_PATTERN, "телефон вида +7 912 345-67-89"),
+    AfterValidator(normalize_phone),
+]
+Password = Annotated[str, AfterValidator(_password)]
 
 
 class RegisterRequest(CamelModel):
     """POST /auth/register body. `username` is the login; `firstName`/`lastName` are the name."""
 
-    username: str
-    first_name: str
-    last_name: str = ""
-    email: str
-    phone: str
-    password: str
-
-    @field_validator("username", "first_name", "last_name", "email", "phone", mode="before")
-    @classmethod
-    def _strip(cls, v: object) -> object:
-        return v.strip() if isinstance(v, str) else v
-
-    @field_validator("username")
-    @classmethod
-    def _username(cls, v: str) -> str:
-        return _check(USERNAME_PATTERN, v, "логин: 3–32 символа, латинские буквы, цифры, _ . -")
-
-    @field_validator("first_name")
-    @classmethod
-    def _first_name(cls, v: str) -> str:
-        return _check(NAME_PATTERN, v, "имя: буквы, пробел, дефис; до 64 символов")
-
-    @field_validator("last_name")
-    @classmethod
-    def _last_name(cls, v: str) -> str:
-        return v and _check(NAME_PATTERN, v, "фамилия: буквы, пробел, дефис; до 64 символов")
-
-    @field_validator("email")
-    @classmethod
-    def _email(cls, v: str) -> str:
-        if len(v) > EMAIL_MAX:
-            raise ValueError(f"e-mail: не длиннее {EMAIL_MAX} символов")
-        return _check(EMAIL_PATTERN, v, "e-mail вида name@example.ru").lower()
-
-    @field_validator("phone")
-    @classmethod
-    def _phone(cls, v: str) -> str:
-        return normalize_phone(_check(PHONE_PATTERN, v, "телефон вида +7 912 345-67-89"))
-
-    @field_validator("password")
-    @classmethod
-    def _password(cls, v: str) -> str:
-        if not PASSWORD_MIN <= len(v) <= PASSWORD_MAX:
-            raise ValueError(f"пароль: от {PASSWORD_MIN} до {PASSWORD_MAX} символов")
-        return v
+    username: Username
+    first_name: FirstName
+    last_name: LastName = ""
+    email: Email
+    phone: Phone
+    password: Password
 
 
 class LoginRequest(CamelModel):
@@ -156,3 +172,59 @@ class UserPublic(CamelModel):
     last_name: str
     email: str
     phone: str
+
+
+class ProfileUpdate(CamelModel):
+    """PUT /auth/profile body: the name and the phone, checked as at registration."""
+
+    first_name: FirstName
+    last_name: LastName = ""
+    phone: Phone
+
+
+class PasswordChange(CamelModel):
+    """PUT /auth/password body."""
+
+    current_password: str
+    new_password: Password
+
+
+class EmailChangeBody(CamelModel):
+    """POST /auth/email body: the address the confirmation link goes to."""
+
+    email: Email
+
+
+class EmailConfirmBody(CamelModel):
+    """POST /auth/email/confirm body: the parameters of the mailed link."""
+
+    username: str = Bounded(pattern=f"^{USERNAME_PATTERN}$")
+    run: str = Bounded(pattern=r"^[0-9A-Za-z-]{1,64}$")
+    counter: int = Bounded(ge=1, le=1_000_000)
+    token: str = Bounded(pattern=r"^[A-Za-z0-9_-]{20,128}$")
+
+
+class EmailChangePublic(CamelModel):
+    """A pending (or just finished) e-mail change."""
+
+    status: str
+    new_email: str
+    expires_at: datetime | None = None
+    detail: str = ""
+
+
+class SessionPublic(CamelModel):
+    """A login as its owner sees it: never its token nor the token's hash."""
+
+    started_at: datetime
+    last_used_at: datetime | None
+    expires_at: datetime
+    current: bool
+
+
+class SessionsPublic(CamelModel):
+    sessions: list[SessionPublic]
+
+
+class SessionsEnded(CamelModel):
+    ended: int

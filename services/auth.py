@@ -1,8 +1,12 @@
-"""auth: users, password hashes (argon2id) and login sessions."""
+"""auth: users, password hashes (argon2id), login sessions, and the shopper's own changes to
+their account (profile, password, sessions, a confirmed e-mail change)."""
 
 from __future__ import annotations
 
+import asyncio
+import base64
 import hashlib
+import hmac
 import secrets
 from datetime import timedelta
 
@@ -15,10 +19,13 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from core.errors import AlreadyExistsError, AuthError, NotFoundError, ValidationError
 from core.timeutil import utcnow
-from models.auth import PendingCredential, User, UserSession
+from models.auth import PendingCredential, SessionPublic, User, UserSession
 
 _hasher = PasswordHasher()  # argon2id with the library's RFC 9106 low-memory profile
 CREDENTIAL_TTL = timedelta(hours=1)
+# A session's "last used" is written at most this often: not a write on every request.
+SESSION_TOUCH = timedelta(minutes=5)
+EMAIL_TAKEN = {"email": "этот e-mail уже зарегистрирован"}
 
 
 def hash_password(password: str) -> str:
@@ -147,7 +154,11 @@ async def login(
     now = utcnow()
     session.add(
         UserSession(
-            token_hash=_token_hash(token), user_id=user.id, created_at=now, expires_at=now + ttl
+            token_hash=_token_hash(token),
+            user_id=user.id,
+            created_at=now,
+            expires_at=now + ttl,
+            last_used_at=now,
         )
     )
     await session.flush()
@@ -164,9 +175,128 @@ async def authenticate(*, session: AsyncSession, token: str | None) -> User:
     if not token:
         raise AuthError("Войдите в магазин")
     found = await session.get(UserSession, _token_hash(token))
-    if found is None or found.expires_at <= utcnow():
+    now = utcnow()
+    if found is None or found.expires_at <= now:
         raise AuthError("Сессия истекла, войдите снова")
     user = await session.get(User, found.user_id)
     if user is None:
         raise NotFoundError("Пользователь не найден")
+    if found.last_used_at is None or found.last_used_at <= now - SESSION_TOUCH:
+        found.last_used_at = now
+        session.add(found)
     return user
+
+
+async def update_profile(
+    *, session: AsyncSession, username: str, first_name: str, last_name: str, phone: str
+) -> User:
+    """Change the shopper's name and phone (already checked by models.auth.ProfileUpdate)."""
+    user = await get_user(session=session, username=username)
+    user.first_name, user.last_name, user.phone = first_name, last_name, phone
+    session.add(user)
+    await session.flush()
+    return user
+
+
+async def _user_id(session: AsyncSession, username: str) -> int:
+    user = await get_user(session=session, username=username)
+    assert user.id is not None
+    return user.id
+
+
+async def change_password(
+    *, session: AsyncSession, username: str, current_password: str, new_password: str, token: str
+) -> int:
+    """Set a new password once the current one is proven; every other session of the shopper
+    ends (the one holding `token` stays). Returns how many sessions ended."""
+    user = await get_user(session=session, username=username)
+    if not await asyncio.to_thread(password_matches, user.password_hash, current_password):
+        raise ValidationError(
+            "Текущий пароль указан неверно",
+            fields={"currentPassword": "неверный текущий пароль"},
+        )
+    user.password_hash = await asyncio.to_thread(hash_password, new_password)
+    session.add(user)
+    return await end_other_sessions(session=session, username=username, token=token)
+
+
+async def list_sessions(
+    *, session: AsyncSession, username: str, token: str | None
+) -> list[SessionPublic]:
+    """The shopper's live sessions, newest first; `current` marks the one holding `token`."""
+    current = _token_hash(token) if token else ""
+    found = await session.exec(
+        select(UserSession)
+        .where(
+            UserSession.user_id == await _user_id(session, username),
+            col(UserSession.expires_at) > utcnow(),
+        )
+        .order_by(col(UserSession.created_at).desc())
+    )
+    return [
+        SessionPublic(
+            started_at=row.created_at,
+            last_used_at=row.last_used_at,
+            expires_at=row.expires_at,
+            current=hmac.compare_digest(row.token_hash, current),
+        )
+        for row in found.all()
+    ]
+
+
+async def end_other_sessions(*, session: AsyncSession, username: str, token: str) -> int:
+    """End every session of the shopper but the one holding `token`; how many ended."""
+    result = await session.exec(
+        delete(UserSession).where(
+            col(UserSession.user_id) == await _user_id(session, username),
+            col(UserSession.token_hash) != _token_hash(token),
+        )
+    )
+    return int(result.rowcount or 0)
+
+
+async def ensure_email_change_allowed(*, session: AsyncSession, username: str, email: str) -> None:
+    """ValidationError if `email` is already the shopper's, AlreadyExistsError if another
+    customer has it."""
+    owner = (await session.exec(select(User.username).where(User.email == email))).first()
+    if owner == username:
+        raise ValidationError(
+            "Это и есть ваш текущий e-mail", fields={"email": "это ваш текущий e-mail"}
+        )
+    if owner is not None:
+        raise AlreadyExistsError("Этот e-mail уже зарегистрирован", fields=EMAIL_TAKEN)
+
+
+async def change_email(*, session: AsyncSession, username: str, new_email: str) -> User:
+    """Give the shopper the confirmed address; a retry after it was changed returns the user."""
+    user = await get_user(session=session, username=username)
+    if user.email == new_email:
+        return user
+    await ensure_email_change_allowed(session=session, username=username, email=new_email)
+    user.email = new_email
+    session.add(user)
+    try:
+        async with session.begin_nested():
+            await session.flush()
+    except IntegrityError as exc:  # taken by a registration that raced this change
+        raise AlreadyExistsError("Этот e-mail уже зарегистрирован", fields=EMAIL_TAKEN) from exc
+    return user
+
+
+def email_change_token(*, secret: str, workflow_id: str, run_id: str, counter: int) -> str:
+    """The token of an e-mail change link: an HMAC of the run and the request's counter, so the
+    link needs no stored secret and neither the history nor a log holds it."""
+    digest = hmac.new(
+        secret.encode(), f"{workflow_id}/{run_id}/{counter}".encode(), hashlib.sha256
+    ).digest()
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+
+
+def email_change_token_matches(
+    *, secret: str, workflow_id: str, run_id: str, counter: int, token: str
+) -> bool:
+    """Constant-time check of a link's token."""
+    expected = email_change_token(
+        secret=secret, workflow_id=workflow_id, run_id=run_id, counter=counter
+    )
+    return hmac.compare_digest(expected.encode(), token.encode())

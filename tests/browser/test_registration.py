@@ -123,7 +123,7 @@ def test_new_customer_registers_gets_mail_and_logs_in(page: Page, store: Store) 
     account_link.click()
     expect(page).to_have_url(re.compile(r"/account$"))
     expect(page.locator('[data-test="username"]')).to_have_text(customer.username)
-    expect(page.get_by_text("Баланс кошелька")).to_be_visible()
+    expect(page.get_by_text("Баланс кошелька:")).to_be_visible()
     expect(page.locator('[data-test="wallet-balance"]')).to_contain_text("0,00")
 
     header(page).get_by_role("link", name="Выйти").click()
