@@ -14,6 +14,9 @@
         ├── PaymentDeclinedError      the bank said no
         └── OperationInFlightError    a twin request with the same key is not finished yet
                                       (retryable: the retry finds the twin's result)
+    TooManyAttemptsError         429  too many failed tries (wrong gift card codes): wait
+                                      `retry_after_seconds`; raised only in services the edge calls
+                                      directly, never across Temporal (not in ALL_ERRORS)
     UnavailableError             503  a service we depend on is down (retryable)
 
 Infrastructure failures (database down, SMTP unreachable) are not DomainErrors: they propagate, and
@@ -90,6 +93,24 @@ class PaymentDeclinedError(ConflictError):
 class OperationInFlightError(ConflictError):
     code = "OperationInFlightError"
     retryable = True
+
+
+class TooManyAttemptsError(DomainError):
+    """Refused until `retry_after_seconds` have passed, whatever the request says (a correct
+    answer too: otherwise the refusal would be a hint)."""
+
+    code = "TooManyAttemptsError"
+    http_status = 429
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        retry_after_seconds: int,
+        fields: Mapping[str, str] | None = None,
+    ) -> None:
+        super().__init__(message, fields=fields)
+        self.retry_after_seconds = retry_after_seconds
 
 
 class UnavailableError(DomainError):

@@ -11,7 +11,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from core.errors import DomainError
+from core.errors import DomainError, TooManyAttemptsError
 from flows.engine import EngineError
 
 log = logging.getLogger(__name__)
@@ -61,9 +61,18 @@ def _validation_message(error: dict[str, Any]) -> str:
     return message.removeprefix("Value error, ")
 
 
+def error_headers(exc: DomainError) -> dict[str, str]:
+    """The headers a domain error's answer carries: Retry-After for a TooManyAttemptsError."""
+    if isinstance(exc, TooManyAttemptsError):
+        return {"Retry-After": str(exc.retry_after_seconds)}
+    return {}
+
+
 async def _on_domain_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, DomainError)
-    return _respond(request, exc.http_status, exc.message, exc.fields)
+    response = _respond(request, exc.http_status, exc.message, exc.fields)
+    response.headers.update(error_headers(exc))
+    return response
 
 
 async def _on_validation_error(request: Request, exc: Exception) -> Response:

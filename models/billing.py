@@ -89,3 +89,22 @@ class BillingTransaction(SQLModel, table=True):
     created_at: datetime = Field(
         default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False)
     )
+
+
+class ActivationAttempt(SQLModel, table=True):
+    """A gift card activation attempt that did not bind a card: a wrong code (or one already
+    activated by someone else), by this shopper from this client address. A correct activation
+    and a refused (limited) one leave no row; rows older than the window are pruned.
+    services/billing.py: activate_gift_card_limited counts them."""
+
+    __tablename__ = "billing_activation_attempt"
+    __table_args__ = (
+        Index("ix_billing_activation_attempt_username_at", "username", "at"),
+        Index("ix_billing_activation_attempt_address_at", "address", "at"),
+        Index("ix_billing_activation_attempt_at", "at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    username: str = Field(max_length=32)
+    address: str = Field(max_length=64)  # the request's client host (IPv6 fits)
+    at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
