@@ -15,15 +15,22 @@ from models.payloads import (
     CustomerInput,
     EntityRef,
     GiftCardMoveInput,
+    IssueGiftCardInput,
     MoneyMoved,
     WalletMoveInput,
 )
 from services import billing
 
+# core.settings' development default; a worker is given the configured one.
+DEV_GIFT_CARD_SECRET = "dev-gift-card-secret"  # noqa: S105
+
 
 class BillingActivities:
-    def __init__(self, session_factory: SessionFactory) -> None:
+    def __init__(
+        self, session_factory: SessionFactory, gift_card_secret: str = DEV_GIFT_CARD_SECRET
+    ) -> None:
         self._sessions = session_factory
+        self._gift_card_secret = gift_card_secret
 
     @activity.defn(name="billing.open_wallet")
     @domain_errors
@@ -82,3 +89,27 @@ class BillingActivities:
     @domain_errors
     async def refund_gift_card(self, data: GiftCardMoveInput) -> MoneyMoved:
         return await self._move(billing.debit_gift_card, data, refund=True)
+
+    @activity.defn(name="billing.issue_gift_card")
+    @domain_errors
+    async def issue_gift_card(self, data: IssueGiftCardInput) -> EntityRef:
+        """A paid gift card (spec Formats 5, 10, 11): once per purchase. Its code is not
+        answered: only the grantee's mail carries it."""
+        async with transaction(self._sessions) as session:
+            card, _code = await billing.issue_gift_card(
+                session=session,
+                amount_kopecks=data.amount_kopecks,
+                issue_key=data.issue_key,
+                secret=self._gift_card_secret,
+                recipient_name=data.order.grantee_name,
+                recipient_email=data.order.grantee_email,
+                design=data.order.design,
+            )
+            assert card.id is not None
+            return EntityRef(id=card.id)
+
+    @activity.defn(name="billing.credit_wallet")
+    @domain_errors
+    async def credit_wallet(self, data: WalletMoveInput) -> MoneyMoved:
+        """A top-up paid at the bank: the money goes into the wallet once per key."""
+        return await self._move(billing.credit_wallet, data)

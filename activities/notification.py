@@ -4,26 +4,37 @@ from __future__ import annotations
 
 from temporalio import activity
 
+from activities.billing import DEV_GIFT_CARD_SECRET
 from activities.errors import domain_errors
-from adapters.mailer import Mailer, OutgoingMail
+from activities.mail import deliver
+from adapters.mailer import Mailer
 from core.db import SessionFactory, transaction
 from models.payloads import (
     Changed,
     CustomerInput,
     EntityRef,
+    GiftCardMailInput,
     MailResult,
     NotificationAccountInput,
     ResultMailInput,
     WelcomeMailInput,
 )
-from services import notification
+from models.purchase import POSTCARDS
+from services import billing, notification
 
 
 class NotificationActivities:
-    def __init__(self, session_factory: SessionFactory, mailer: Mailer, store_url: str) -> None:
+    def __init__(
+        self,
+        session_factory: SessionFactory,
+        mailer: Mailer,
+        store_url: str,
+        gift_card_secret: str = DEV_GIFT_CARD_SECRET,
+    ) -> None:
         self._sessions = session_factory
         self._mailer = mailer
         self._store_url = store_url
+        self._gift_card_secret = gift_card_secret
 
     @activity.defn(name="notification.create_account")
     @domain_errors
@@ -49,7 +60,9 @@ class NotificationActivities:
         subject, body = notification.welcome_mail(
             first_name=data.first_name, username=data.username, store_url=self._store_url
         )
-        return await self._deliver(data.idempotency_key, data.username, subject, body)
+        return await deliver(
+            self._sessions, self._mailer, data.idempotency_key, data.username, subject, body
+        )
 
     @activity.defn(name="notification.send_result_mail")
     @domain_errors
@@ -65,30 +78,32 @@ class NotificationActivities:
             method=data.method,
             masked=data.masked,
         )
-        return await self._deliver(data.idempotency_key, data.username, subject, body)
-
-    async def _deliver(self, key: str, username: str, subject: str, body: str) -> MailResult:
-        """Record the mail once under `key`, send it unless it was sent, then mark it sent.
-
-        A crash between the SMTP hand-off and the mark can resend it once: at-least-once, with a
-        stable Message-ID so mail clients fold the twin away.
-        """
-        async with transaction(self._sessions) as session:
-            message = await notification.record_email(
-                session=session, idempotency_key=key, username=username, subject=subject, body=body
-            )
-        assert message.id is not None
-        message_id = f"<notification-{message.id}@shopflow.local>"
-        if message.sent_at is not None:
-            return MailResult(message_id=message_id, sent=True, already_sent=True)
-        await self._mailer.send(
-            OutgoingMail(
-                to=message.address,
-                subject=message.subject,
-                body=message.body,
-                message_id=message_id,
-            )
+        return await deliver(
+            self._sessions, self._mailer, data.idempotency_key, data.username, subject, body
         )
-        async with transaction(self._sessions) as session:
-            await notification.mark_sent(session=session, notification_id=message.id)
-        return MailResult(message_id=message_id, sent=True)
+
+    @activity.defn(name="notification.send_gift_card_mail")
+    @domain_errors
+    async def send_gift_card_mail(self, data: GiftCardMailInput) -> MailResult:
+        """The grantee's mail: the postcard and the code, derived here from the card's issue key
+        (it never passes through the workflow, its history or the database)."""
+        order = data.order
+        subject, body = notification.gift_card_mail(
+            grantee_name=order.grantee_name,
+            buyer=data.buyer,
+            amount_kopecks=data.amount_kopecks,
+            postcard_title=POSTCARDS.get(order.design, order.design),
+            postcard_url=f"{self._store_url}/giftcard/postcards/{order.design}.svg",
+            store_url=self._store_url,
+        )
+        code = billing.format_code(billing.issue_code(data.issue_key, self._gift_card_secret))
+        return await deliver(
+            self._sessions,
+            self._mailer,
+            data.idempotency_key,
+            data.buyer,
+            subject,
+            body,
+            address=order.grantee_email,
+            fill={notification.CODE_MARKER: code},
+        )

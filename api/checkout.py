@@ -3,8 +3,6 @@ endpoints, each a Workflow Update or the `state` Query (flows/checkout.py)."""
 
 from __future__ import annotations
 
-from typing import Literal
-
 from fastapi import APIRouter
 from pydantic import Field
 
@@ -12,7 +10,8 @@ from core.money import to_kopecks
 from edge.deps import CheckoutsDep, CurrentUser
 from flows.views import CheckoutPublic, checkout_public
 from models.base import NO_CONTROL_CHARS, CamelModel, Id, Roubles
-from models.payloads import CostConfirmation, DeliveryKind, DeliveryRequest, PayMethod, PayRequest
+from models.payloads import CostConfirmation, DeliveryKind, DeliveryRequest
+from models.purchase import PayBody
 
 router = APIRouter(prefix="/checkout", tags=["checkout"])
 
@@ -29,19 +28,6 @@ class DeliveryBody(CamelModel):
 
 class CostBody(CamelModel):
     cost: Roubles = Field(ge=0, le=1_000_000, decimal_places=2)
-
-
-class PayBody(CamelModel):
-    """«Оплатить». `tokenId`: the gift card, or the remembered bank card (none = «другая
-    карта»). `saveCard`: remember a new card once the bank has it (the bank keeps the number)."""
-
-    method: Literal[PayMethod, "QR_PAY"]  # QR_PAY: the spec's name for SBP
-    token_id: Id | None = None
-    save_card: bool = False
-
-    def request(self) -> PayRequest:
-        method: PayMethod = "SBP" if self.method == "QR_PAY" else self.method
-        return PayRequest(method, self.token_id, self.save_card)
 
 
 @router.get("/{order_id}/state", response_model=CheckoutPublic)

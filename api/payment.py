@@ -21,15 +21,23 @@ from pydantic import Field
 
 from adapters.bank import SIGNATURE_HEADER
 from api.billing import gift_card_public
-from api.checkout import PayBody
 from core.errors import ValidationError
-from edge.deps import CheckoutsDep, CurrentUser, SessionDep, SettingsDep, TemporalDep
+from edge.deps import (
+    CheckoutsDep,
+    ClientAddress,
+    CurrentUser,
+    SessionDep,
+    SessionFactoryDep,
+    SettingsDep,
+    TemporalDep,
+)
 from flows.bank_notices import deliver_bank_notice
 from flows.views import CheckoutPublic, checkout_public
 from models.base import CamelModel, Id, Roubles
 from models.billing import GiftCard
 from models.order import OrderId
 from models.payment import SavedCard
+from models.purchase import PayBody
 from services import billing, payment
 
 router = APIRouter(prefix="/payment", tags=["payment"])
@@ -107,18 +115,41 @@ async def tokens_get(user: CurrentUser, session: SessionDep) -> TokensPublic:
     )
 
 
-@router.post("/activate", response_model=TokenPublic, responses=ERRORS)
-async def activate(body: ActivateBody, user: CurrentUser, session: SessionDep) -> TokenPublic:
+ACTIVATION_ERRORS: dict[int | str, dict[str, str]] = {
+    **ERRORS,
+    429: {"description": "Too many wrong activation codes: wait Retry-After seconds"},
+}
+
+
+@router.post("/activate", response_model=TokenPublic, responses=ACTIVATION_ERRORS)
+async def activate(
+    body: ActivateBody,
+    address: ClientAddress,
+    user: CurrentUser,
+    sessions: SessionFactoryDep,
+    settings: SettingsDep,
+) -> TokenPublic:
     """«Активировать подарочную карту»: the card with this code becomes the shopper's; answers
-    its balance. Again by the same shopper changes nothing."""
-    card = await billing.activate_gift_card(
-        session=session, username=user.username, code=body.activation_code
+    its balance. Again by the same shopper changes nothing. Past the limit on wrong codes per
+    shopper and per client address: 429 with Retry-After, whatever the code."""
+    card = await billing.activate_gift_card_limited(
+        sessions=sessions,
+        username=user.username,
+        address=address,
+        code=body.activation_code,
+        limit=billing.ActivationLimit.of(settings),
     )
     return gift_token(card)
 
 
-@router.post("/tokens/add", response_model=TokenPublic, responses=ERRORS)
-async def tokens_add(body: AddTokenBody, user: CurrentUser, session: SessionDep) -> TokenPublic:
+@router.post("/tokens/add", response_model=TokenPublic, responses=ACTIVATION_ERRORS)
+async def tokens_add(
+    body: AddTokenBody,
+    address: ClientAddress,
+    user: CurrentUser,
+    sessions: SessionFactoryDep,
+    settings: SettingsDep,
+) -> TokenPublic:
     """Add a payment means: a gift card by its activation code."""
     if body.token_type == "BANK_CARD":
         raise ValidationError(
@@ -130,7 +161,9 @@ async def tokens_add(body: AddTokenBody, user: CurrentUser, session: SessionDep)
         raise ValidationError(
             "Введите код активации", fields={"activationCode": "обязательное поле"}
         )
-    return await activate(ActivateBody(activation_code=body.activation_code), user, session)
+    return await activate(
+        ActivateBody(activation_code=body.activation_code), address, user, sessions, settings
+    )
 
 
 @router.delete("/tokens/delete", responses=ERRORS)

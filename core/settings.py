@@ -53,6 +53,14 @@ class Settings(BaseSettings):
     # Gift card activation codes are HMACs of the issuing request's key with this secret, so
     # a replayed issue yields the same code and no code is ever stored.
     gift_card_secret: SecretStr = SecretStr("dev-gift-card-secret")
+    # E-mail change links carry an HMAC of the run and its counter with this secret.
+    account_secret: SecretStr = SecretStr("dev-account-secret")
+    # Wrong gift card activation codes (services/billing.py: activate_gift_card_limited): at most
+    # this many per shopper and per client address within the window, counted in the database
+    # (so across API processes); past them 429 with Retry-After, a correct code included.
+    activation_wrong_codes_per_shopper: int = Field(default=5, ge=1, le=1000)
+    activation_wrong_codes_per_address: int = Field(default=20, ge=1, le=10_000)
+    activation_window_minutes: float = Field(default=15.0, gt=0, le=24 * 60)
 
     access_log: bool = True
     session_ttl_hours: int = Field(default=24 * 14, ge=1)
@@ -84,11 +92,16 @@ class Settings(BaseSettings):
             )
         if self.environment == "production" and any(
             secret.get_secret_value().startswith("dev-")
-            for secret in (self.bank_callback_secret, self.service_key, self.gift_card_secret)
+            for secret in (
+                self.bank_callback_secret,
+                self.service_key,
+                self.gift_card_secret,
+                self.account_secret,
+            )
         ):
             raise ValueError(
-                "production needs its own SHOP_BANK_CALLBACK_SECRET, SHOP_SERVICE_KEY "
-                "and SHOP_GIFT_CARD_SECRET"
+                "production needs its own SHOP_BANK_CALLBACK_SECRET, SHOP_SERVICE_KEY, "
+                "SHOP_GIFT_CARD_SECRET and SHOP_ACCOUNT_SECRET"
             )
         if self.environment == "production" and self.database_url.startswith("sqlite"):
             raise ValueError("production needs PostgreSQL: set SHOP_DATABASE_URL")

@@ -18,6 +18,7 @@ from edge.session import SESSION_COOKIE
 from flows.catalogue import Catalogue
 from flows.checkout import Checkouts
 from flows.engine import TemporalClient
+from flows.purchase import Purchases
 from models.auth import User
 from services import auth
 
@@ -49,6 +50,11 @@ async def get_couriers(request: Request) -> CourierGateway:
     return couriers
 
 
+async def get_client_address(request: Request) -> str:
+    """The client's address as the server sees it (X-Forwarded-For is not trusted)."""
+    return request.client.host if request.client else ""
+
+
 async def get_temporal(request: Request) -> TemporalClient:
     temporal: TemporalClient = await request.app.state.temporal()
     return temporal
@@ -60,6 +66,10 @@ async def get_checkouts(request: Request) -> Checkouts:
         temporal=await get_temporal(request),
         settings=await get_settings(request),
     )
+
+
+async def get_purchases(request: Request) -> Purchases:
+    return Purchases(temporal=await get_temporal(request), settings=await get_settings(request))
 
 
 async def get_catalogue(request: Request) -> Catalogue:
@@ -78,6 +88,8 @@ CouriersDep = Annotated[CourierGateway, Depends(get_couriers)]
 TemporalDep = Annotated[TemporalClient, Depends(get_temporal)]
 CheckoutsDep = Annotated[Checkouts, Depends(get_checkouts)]
 CatalogueDep = Annotated[Catalogue, Depends(get_catalogue)]
+PurchasesDep = Annotated[Purchases, Depends(get_purchases)]
+ClientAddress = Annotated[str, Depends(get_client_address)]
 SessionCookie = Annotated[str | None, Cookie(alias=SESSION_COOKIE)]
 
 

@@ -9,7 +9,6 @@ from typing import Any, TypeVar
 
 from temporalio.client import (
     WithStartWorkflowOperation,
-    WorkflowHandle,
     WorkflowUpdateFailedError,
 )
 from temporalio.common import (
@@ -18,12 +17,11 @@ from temporalio.common import (
     WorkflowIDConflictPolicy,
     WorkflowIDReusePolicy,
 )
-from temporalio.service import RPCError
 
 from core.db import SessionFactory, transaction
 from core.errors import ConflictError, NotFoundError, StaleVersionError
 from core.settings import Settings
-from flows.engine import TemporalClient, bounded, domain_error, not_found, queues_of
+from flows.engine import TemporalClient, bounded, domain_error, query, queues_of, update
 from models.order import OrderStatus
 from models.payloads import (
     CheckoutInput,
@@ -165,42 +163,25 @@ class Checkouts:
         async with transaction(self.sessions) as session:
             return await order.get_order(session=session, username=username, order_id=order_id)
 
-    def _handle(self, order_id: str) -> WorkflowHandle[Any, Any]:
-        return self.temporal.get_workflow_handle(workflow_id(order_id))
-
     async def _state(self, order_id: str) -> CheckoutState | None:
-        try:
-            return await bounded(
-                self._handle(order_id).query(
-                    Checkout.state.name, result_type=Checkout.state.result
-                ),
-                self.settings.update_wait_seconds,
-            )
-        except RPCError as exc:
-            if not_found(exc):
-                return None
-            raise
+        return await query(
+            self.temporal, workflow_id(order_id), Checkout.state, self.settings.update_wait_seconds
+        )
 
     async def _update(
         self,
         username: str,
         order_id: str,
-        update: UpdateRef[In, CheckoutState],
+        ref: UpdateRef[In, CheckoutState],
         arg: In,
     ) -> CheckoutState:
-        """One Update of the running checkout, bounded; its refusal as the domain error."""
+        """One Update of the running checkout, once the order is known to be the shopper's."""
         await self._order(username, order_id)
-        args = [] if update.arg is None else [arg]
-        try:
-            return await bounded(
-                self._handle(order_id).execute_update(
-                    update.name, args=args, result_type=update.result
-                ),
-                self.settings.update_wait_seconds,
-            )
-        except WorkflowUpdateFailedError as exc:
-            raise domain_error(exc) from exc
-        except RPCError as exc:
-            if not_found(exc):
-                raise ConflictError(ENDED) from exc
-            raise
+        return await update(
+            self.temporal,
+            workflow_id(order_id),
+            ref,
+            arg,
+            seconds=self.settings.update_wait_seconds,
+            ended=ENDED,
+        )

@@ -10,15 +10,18 @@ import asyncio
 from collections.abc import Awaitable
 from typing import TypeVar
 
-from temporalio.client import Client, RPCTimeoutOrCancelledError
+from temporalio.client import Client, RPCTimeoutOrCancelledError, WorkflowUpdateFailedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from core.errors import ConflictError, DomainError, UnavailableError, error_class
 from core.settings import Settings
 from models.payloads import Queues
 from workflows.failures import failure_of
+from workflows.refs import QueryRef, UpdateRef
 
 T = TypeVar("T")
+In = TypeVar("In")
+Out = TypeVar("Out")
 
 TemporalClient = Client
 # Temporal itself failed (unreachable, refused): the edge answers 503.
@@ -83,3 +86,45 @@ def queues_of(settings: Settings) -> Queues:
 def not_found(exc: RPCError) -> bool:
     """The run (or the workflow id) does not exist."""
     return exc.status == RPCStatusCode.NOT_FOUND
+
+
+async def query(
+    temporal: TemporalClient, workflow_id: str, ref: QueryRef[Out], seconds: float
+) -> Out | None:
+    """The run's answer to `ref`, bounded; None when there is no such run."""
+    try:
+        return await bounded(
+            temporal.get_workflow_handle(workflow_id).query(ref.name, result_type=ref.result),
+            seconds,
+        )
+    except RPCError as exc:
+        if not_found(exc):
+            return None
+        raise
+
+
+async def update(
+    temporal: TemporalClient,
+    workflow_id: str,
+    ref: UpdateRef[In, Out],
+    arg: In,
+    *,
+    seconds: float,
+    ended: str,
+) -> Out:
+    """One Update of the running flow, bounded; its refusal as the domain error, and a run that
+    has ended as ConflictError(`ended`)."""
+    args = [] if ref.arg is None else [arg]
+    try:
+        return await bounded(
+            temporal.get_workflow_handle(workflow_id).execute_update(
+                ref.name, args=args, result_type=ref.result
+            ),
+            seconds,
+        )
+    except WorkflowUpdateFailedError as exc:
+        raise domain_error(exc) from exc
+    except RPCError as exc:
+        if not_found(exc):
+            raise ConflictError(ended) from exc
+        raise

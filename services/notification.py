@@ -70,9 +70,16 @@ async def email_address(*, session: AsyncSession, username: str) -> str:
 
 
 async def record_email(
-    *, session: AsyncSession, idempotency_key: str, username: str, subject: str, body: str
+    *,
+    session: AsyncSession,
+    idempotency_key: str,
+    username: str,
+    subject: str,
+    body: str,
+    address: str = "",
 ) -> Notification:
-    """The message for this key, written once; a second call returns the first one unchanged."""
+    """The message for this key, written once; a second call returns the first one unchanged.
+    `address`: another person's (a gift card's grantee); else the customer's own e-mail."""
     existing = (
         await session.exec(
             select(Notification).where(Notification.idempotency_key == idempotency_key)
@@ -84,7 +91,7 @@ async def record_email(
         idempotency_key=idempotency_key,
         username=username,
         kind=ChannelKind.EMAIL,
-        address=await email_address(session=session, username=username),
+        address=address or await email_address(session=session, username=username),
         subject=subject,
         body=body,
     )
@@ -110,6 +117,10 @@ METHOD_LABELS = {
 }
 
 
+# A payment's reference is an order id, or a purchase's id `{kind}-{uuid}` (its kind first).
+PURCHASES = {"giftcard": "подарочной карты", "topup": "пополнения кошелька"}
+
+
 def result_mail(
     *,
     kind: str,
@@ -126,13 +137,21 @@ def result_mail(
     amount = format_roubles(amount_kopecks)
     means = " ".join(filter(None, [METHOD_LABELS.get(method, method), masked]))
     paid_by = f"\nСпособ оплаты: {means}" if means else ""
+    purchase = PURCHASES.get(order_id.partition("-")[0])
+    what, link = (
+        (purchase, f"{store_url}/purchase/{order_id}")
+        if purchase
+        else (f"заказа {order_id[:8]}", f"{store_url}/checkout/{order_id}/result")
+    )
     if kind == "PAYMENT":
-        subject = f"Оплата заказа {order_id[:8]}: " + ("успешно" if success else "не прошла")
+        subject = f"Оплата {what}: " + ("успешно" if success else "не прошла")
         outcome = (
             f"Платёж на {amount} прошёл." if success else f"Платёж на {amount} не прошёл: {detail}"
         ) + paid_by
     elif kind == "REFUND":
-        subject = f"Возврат платежа по заказу {order_id[:8]}"
+        subject = "Возврат платежа " + (
+            f"— оплата {purchase}" if purchase else f"по заказу {order_id[:8]}"
+        )
         outcome = f"{detail}. Мы вернули {amount}.{paid_by}"
     else:
         subject = f"Заказ {order_id[:8]} " + (
@@ -144,7 +163,7 @@ def result_mail(
             else f"Заказ не оформлен: {detail}. Деньги, если были списаны, возвращены."
         )
     body = (
-        f"Здравствуйте!\n\n{outcome}\n\nЗаказ: {store_url}/checkout/{order_id}/result\n"
+        f"Здравствуйте!\n\n{outcome}\n\nПодробнее: {link}\n"
         f"Время: {to_moscow(utcnow()):%d.%m.%Y %H:%M} (МСК)\n— Команда Shopflow\n"
     )
     return subject, body
@@ -158,6 +177,53 @@ def welcome_mail(*, first_name: str, username: str, store_url: str) -> tuple[str
         f"Вы зарегистрировались в интернет-магазине Shopflow с логином «{username}».\n"
         f"Кошелёк открыт, баланс {format_roubles(0)}. Войти в магазин: {store_url}/login\n\n"
         "Если это были не вы, просто проигнорируйте это письмо.\n"
+        "— Команда Shopflow\n"
+    )
+    return subject, body
+
+
+# Where the grantee's mail carries the activation code. The stored message keeps this marker: the
+# code is put in only as the mail is handed to the mail server, so it is never in the database.
+CODE_MARKER = "{activation_code}"
+
+
+def gift_card_mail(
+    *,
+    grantee_name: str,
+    buyer: str,
+    amount_kopecks: int,
+    postcard_title: str,
+    postcard_url: str,
+    store_url: str,
+) -> tuple[str, str]:
+    """Subject and body (with CODE_MARKER where the code goes) of a gift card's mail."""
+    subject = f"Вам подарочная карта Shopflow на {format_roubles(amount_kopecks)}"
+    body = (
+        f"Здравствуйте, {grantee_name}!\n\n"
+        f"{buyer} дарит вам подарочную карту магазина Shopflow на "
+        f"{format_roubles(amount_kopecks)}.\n"
+        f"Открытка «{postcard_title}»: {postcard_url}\n\n"
+        f"Код активации: {CODE_MARKER}\n\n"
+        f"Активируйте карту в личном кабинете: {store_url}/giftcard/activate — и платите ею за "
+        f"покупки: {store_url}/catalog\n"
+        "— Команда Shopflow\n"
+    )
+    return subject, body
+
+
+# Where the e-mail change mail carries its confirmation link (it holds the token): filled in as
+# the mail is handed over, never stored.
+LINK_MARKER = "{confirmation_link}"
+
+
+def email_change_mail(*, username: str, hours: int) -> tuple[str, str]:
+    """Subject and body (with LINK_MARKER where the link goes) of the mail confirming an e-mail
+    change, sent to the NEW address (the account's channel keeps the old one until then)."""
+    subject = "Подтвердите новый e-mail в Shopflow"
+    body = (
+        f"Здравствуйте!\n\nДля учётной записи «{username}» запрошена смена e-mail на этот "
+        f"адрес. Чтобы подтвердить её, откройте ссылку в течение {hours} ч:\n{LINK_MARKER}\n\n"
+        "Если это были не вы, просто проигнорируйте письмо: e-mail останется прежним.\n"
         "— Команда Shopflow\n"
     )
     return subject, body

@@ -332,3 +332,21 @@ async def search(
         has_more=has_more,
         items=await cards(conn=conn, product_ids=ids),
     )
+
+
+_BROWSE = text("SELECT id FROM store_product ORDER BY id LIMIT :limit OFFSET :offset")
+
+
+async def browse(*, conn: AsyncConnection, page: int = 1, page_size: int = 20) -> SearchPage:
+    """A page of the whole catalogue, as product cards (the «каталог товаров» to browse)."""
+    if page < 1 or not 1 <= page_size <= MAX_PAGE_SIZE or page * page_size > MAX_RESULTS:
+        raise ValidationError(f"Можно просмотреть только первые {MAX_RESULTS} товаров")
+    rows = await conn.execute(_BROWSE, {"limit": page_size + 1, "offset": (page - 1) * page_size})
+    ids = [row[0] for row in rows]
+    return SearchPage(
+        query="",
+        page=page,
+        page_size=page_size,
+        has_more=len(ids) > page_size,
+        items=await cards(conn=conn, product_ids=ids[:page_size]),
+    )

@@ -10,19 +10,22 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from core.errors import ConflictError, DomainError, ValidationError
+from core.errors import ConflictError, DomainError, TooManyAttemptsError, ValidationError
 from core.money import format_roubles, to_kopecks
 from core.timeutil import to_moscow
 from edge.deps import (
     CatalogueDep,
     CheckoutsDep,
+    ClientAddress,
     ConnectionDep,
     OptionalUser,
     SessionCookie,
     SessionDep,
+    SessionFactoryDep,
     SettingsDep,
     TemporalDep,
 )
+from edge.errors import error_headers
 from edge.session import clear_session_cookie
 from flows.catalogue import order_lines
 from flows.checkout import Checkouts
@@ -79,6 +82,18 @@ async def search_page(
     except ValidationError as exc:
         return _page(request, "store/search.html", user=user, query=q, problem=exc.message)
     return _page(request, "store/search.html", user=user, query=q, results=results)
+
+
+@router.get("/catalog", response_class=HTMLResponse)
+async def catalog_page(
+    request: Request, user: OptionalUser, conn: ConnectionDep, page: int = 1
+) -> Response:
+    """«Каталог товаров»: every product, page by page (where the purchase pages lead)."""
+    try:
+        results = await store.browse(conn=conn, page=page)
+    except ValidationError as exc:
+        return _page(request, "store/search.html", user=user, catalog=True, problem=exc.message)
+    return _page(request, "store/search.html", user=user, catalog=True, results=results)
 
 
 async def _product(
@@ -275,21 +290,6 @@ async def logout_page(
     return response
 
 
-@router.get("/account", response_class=HTMLResponse)
-async def account_page(request: Request, session: SessionDep, user: OptionalUser) -> Response:
-    """«Личный кабинет»: the shopper's data and payment means (wallet, cards, gift cards)."""
-    if user is None:
-        return _login_redirect("/account")
-    return _page(
-        request,
-        "auth/account.html",
-        user=user,
-        wallet=await billing.get_wallet(session=session, username=user.username),
-        cards=await payment.saved_cards(session=session, username=user.username),
-        gift_cards=await billing.gift_cards(session=session, username=user.username),
-    )
-
-
 @router.get("/giftcard/activate", response_class=HTMLResponse)
 async def activate_gift_card_page(request: Request, user: OptionalUser) -> Response:
     """«Активировать подарочную карту»: the code field and «активировать»."""
@@ -301,24 +301,36 @@ async def activate_gift_card_page(request: Request, user: OptionalUser) -> Respo
 @router.post("/giftcard/activate", response_class=HTMLResponse)
 async def activate_gift_card(
     request: Request,
-    session: SessionDep,
+    address: ClientAddress,
+    sessions: SessionFactoryDep,
+    settings: SettingsDep,
     user: OptionalUser,
     code: Annotated[str, Form(alias="activationCode")] = "",
 ) -> Response:
-    """Bind the card to the shopper and show its balance, or say what is wrong with the code."""
+    """Bind the card to the shopper and show its balance, or say what is wrong with the code
+    (past the limit on wrong codes: 429 with Retry-After and when to try again)."""
     if user is None:
         return _login_redirect("/giftcard/activate")
     try:
-        card = await billing.activate_gift_card(session=session, username=user.username, code=code)
+        card = await billing.activate_gift_card_limited(
+            sessions=sessions,
+            username=user.username,
+            address=address,
+            code=code,
+            limit=billing.ActivationLimit.of(settings),
+        )
     except DomainError as exc:
-        return _page(
+        response = _page(
             request,
             "payment/activate.html",
             status_code=exc.http_status,
             user=user,
             code=code,
             problem=exc.message,
+            limited=isinstance(exc, TooManyAttemptsError),
         )
+        response.headers.update(error_headers(exc))
+        return response
     return _page(request, "payment/activate.html", user=user, code="", card=card)
 
 

@@ -11,8 +11,9 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
+from activities.account import DEV_ACCOUNT_SECRET, AccountActivities
 from activities.auth import AuthActivities
-from activities.billing import BillingActivities
+from activities.billing import DEV_GIFT_CARD_SECRET, BillingActivities
 from activities.delivery import DeliveryActivities
 from activities.notification import NotificationActivities
 from activities.order import OrderActivities
@@ -24,9 +25,11 @@ from adapters.mailer import Mailer, SmtpMailer
 from core.db import SessionFactory, create_engine, create_session_factory
 from core.settings import Settings
 from models.payloads import Queues
+from workflows.account import EmailChangeWorkflow
 from workflows.checkout import CheckoutWorkflow
 from workflows.payment import LateBankPaymentWorkflow, PaymentWorkflow
 from workflows.policies import AUTH, BILLING, DELIVERY, NOTIFICATION, ORDER, PAYMENT, STORE
+from workflows.purchase import GiftCardWorkflow, WalletTopUpWorkflow
 from workflows.registration import RegistrationWorkflow
 
 # Modules every workflow imports that hold only constants, dataclasses and pure helpers: loaded
@@ -35,6 +38,7 @@ from workflows.registration import RegistrationWorkflow
 # sandboxed.
 PURE_MODULES = (
     "models.payloads",
+    "models.payloads_account",
     "workflows.policies",
     "workflows.saga",
     "workflows.failures",
@@ -50,6 +54,9 @@ WORKFLOWS: Sequence[type] = (
     CheckoutWorkflow,
     PaymentWorkflow,
     LateBankPaymentWorkflow,
+    GiftCardWorkflow,
+    WalletTopUpWorkflow,
+    EmailChangeWorkflow,
 )
 
 
@@ -61,6 +68,9 @@ class Dependencies:
     store_url: str
     couriers: CourierGateway
     bank: BankGateway
+    gift_card_secret: str = DEV_GIFT_CARD_SECRET
+    # The key of e-mail change links (activities/account.py); the app checks them with it too.
+    account_secret: str = DEV_ACCOUNT_SECRET
 
 
 def build_dependencies(settings: Settings) -> Dependencies:
@@ -74,6 +84,8 @@ def build_dependencies(settings: Settings) -> Dependencies:
         store_url=settings.public_url,
         couriers=HttpCourierGateway(settings.couriers_url),
         bank=HttpBankGateway(settings.bank_url),
+        gift_card_secret=settings.gift_card_secret.get_secret_value(),
+        account_secret=settings.account_secret.get_secret_value(),
     )
 
 
@@ -97,14 +109,19 @@ LOCAL_ACTIVITIES = frozenset(
 def activities_by_domain(deps: Dependencies) -> dict[str, list[Any]]:
     """Each domain's activities (in the split layout each domain's queue serves its own)."""
     auth = AuthActivities(deps.session_factory)
-    billing = BillingActivities(deps.session_factory)
+    billing = BillingActivities(deps.session_factory, deps.gift_card_secret)
     payment = PaymentActivities(deps.session_factory, deps.bank)
-    notification = NotificationActivities(deps.session_factory, deps.mailer, deps.store_url)
+    notification = NotificationActivities(
+        deps.session_factory, deps.mailer, deps.store_url, deps.gift_card_secret
+    )
     order = OrderActivities(deps.session_factory)
     store = StoreActivities(deps.session_factory)
     delivery = DeliveryActivities(deps.session_factory, deps.couriers)
+    account = AccountActivities(
+        deps.session_factory, deps.mailer, deps.store_url, deps.account_secret
+    )
     return {
-        AUTH: [auth.create_user, auth.delete_user],
+        AUTH: [auth.create_user, auth.delete_user, account.change_email],
         BILLING: [
             billing.open_wallet,
             billing.close_empty_wallet,
@@ -112,6 +129,8 @@ def activities_by_domain(deps: Dependencies) -> dict[str, list[Any]]:
             billing.refund_wallet,
             billing.debit_gift_card,
             billing.refund_gift_card,
+            billing.issue_gift_card,
+            billing.credit_wallet,
         ],
         PAYMENT: [
             payment.create_profile,
@@ -127,6 +146,9 @@ def activities_by_domain(deps: Dependencies) -> dict[str, list[Any]]:
             notification.delete_account,
             notification.send_welcome_mail,
             notification.send_result_mail,
+            notification.send_gift_card_mail,
+            account.send_email_confirmation,
+            account.change_email_channel,
         ],
         ORDER: [order.begin_checkout, order.finish_checkout],
         STORE: [store.hold_stock, store.release_stock, store.confirm_stock],

@@ -20,7 +20,6 @@ from datetime import timedelta
 from typing import Any, get_args
 
 from temporalio import workflow
-from temporalio.common import WorkflowIDReusePolicy
 from temporalio.exceptions import ApplicationError
 
 from models.payloads import (
@@ -46,7 +45,7 @@ from models.payloads import (
 )
 from workflows import refs
 from workflows.failures import STEP_FAILURES, message_of
-from workflows.money import answers_at_once, refund_payment, send_payment_mail, take_at_once
+from workflows.money import refund_payment
 from workflows.policies import (
     COMPENSATION,
     CUSTOMER_ID,
@@ -68,7 +67,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.notification import NotificationActivities
     from activities.order import OrderActivities
     from activities.store import StoreActivities
-    from workflows.payment import PaymentWorkflow
+    from workflows.payment import attempt
 
 PAYMENT_METHODS: frozenset[str] = frozenset(get_args(PayMethod))
 FINAL_STEPS = ENDED_STEPS
@@ -302,12 +301,12 @@ class CheckoutWorkflow:
         self._state.payment_attempts += 1
         self._state.payment_method = request.method
         workflow.upsert_search_attributes([PAYMENT_METHOD.value_set(request.method)])
-        attempt = self._state.payment_attempts
+        attempt_no = self._state.payment_attempts
         payment_id = self._payment_run_id()
         payment = PaymentInput(
             purpose="order",
             reference_id=data.order_id,
-            attempt=attempt,
+            attempt=attempt_no,
             username=data.username,
             amount_kopecks=self._state.total_kopecks,
             method=request.method,
@@ -322,28 +321,10 @@ class CheckoutWorkflow:
             queues=data.queues,
             key=payment_id,
         )
-        if not answers_at_once(request.method, request.token_id):
-            # The bank's pages: a run of its own waits for the bank (callbacks, polling, late
-            # successes refunded) and mails the result.
-            return await workflow.execute_child_workflow(
-                PaymentWorkflow.run,
-                payment,
-                id=payment_id,
-                id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
-                static_summary=f"Оплата заказа {data.order_id[:8]}, попытка {attempt}",
-            )
-        result = await take_at_once(payment)
-        self._later(
-            send_payment_mail(
-                kind="PAYMENT",
-                username=data.username,
-                reference_id=data.order_id,
-                key=f"{payment_id}-mail",
-                result=result,
-                queues=data.queues,
-            )
+        # The bank's pages get a run of their own (callbacks, polling, late successes refunded).
+        return await attempt(
+            payment, f"Оплата заказа {data.order_id[:8]}, попытка {attempt_no}", self._later
         )
-        return result
 
     def _later(self, mail: Coroutine[Any, Any, None]) -> None:
         """A mail the shopper need not wait for; the run ends once it is sent."""

@@ -18,10 +18,12 @@ reaches the same debit or bank payment.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from datetime import timedelta
+from typing import Any
 
 from temporalio import workflow
+from temporalio.common import WorkflowIDReusePolicy
 from temporalio.exceptions import ActivityError
 from temporalio.workflow import ParentClosePolicy
 
@@ -287,3 +289,31 @@ class LateBankPaymentWorkflow:
             ),
             queues=data.queues,
         )
+
+
+async def attempt(
+    payment: PaymentInput, summary: str, later: Callable[[Coroutine[Any, Any, None]], None]
+) -> PaymentResult:
+    """One payment attempt as a flow (a checkout, a purchase) runs it: the bank's pages in a child
+    Payment run `payment.key` (it waits for the bank and mails the result); a method that answers
+    at once inline, its result mail handed to `later` (sent while the flow goes on)."""
+    if not answers_at_once(payment.method, payment.token_id):
+        return await workflow.execute_child_workflow(
+            PaymentWorkflow.run,
+            payment,
+            id=payment.key,
+            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+            static_summary=summary,
+        )
+    result = await take_at_once(payment)
+    later(
+        send_payment_mail(
+            kind="PAYMENT",
+            username=payment.username,
+            reference_id=payment.reference_id,
+            key=f"{payment.key}-mail",
+            result=result,
+            queues=payment.queues,
+        )
+    )
+    return result

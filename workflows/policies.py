@@ -72,6 +72,7 @@ QUOTE_STEP = StepPolicy(
 
 REGISTRATION_TIMEOUT = timedelta(days=2)
 CHECKOUT_TIMEOUT = timedelta(days=2)
+PURCHASE_TIMEOUT = timedelta(days=2)
 
 # A call to the bank: it is idempotent by key, so a timeout or a crash is retried (reaching the
 # same payment) for up to ten minutes; a decline is an answer, not an error.

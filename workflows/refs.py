@@ -22,8 +22,16 @@ from models.payloads import (
     PaymentInput,
     PaymentResult,
     PayRequest,
+    PurchaseInput,
+    PurchaseState,
     RegistrationInput,
     RegistrationResult,
+)
+from models.payloads_account import (
+    EmailChangeInput,
+    EmailChangeRequest,
+    EmailChangeState,
+    EmailConfirmation,
 )
 
 In = TypeVar("In")
@@ -95,9 +103,44 @@ class LateBankPayment:
     bank_callback = SignalRef("bank_callback", BankNotice)
 
 
+class Purchase:
+    """What a gift card purchase and a wallet top-up both answer."""
+
+    state = QueryRef("state", PurchaseState)
+    pay = UpdateRef("pay", PayRequest, PurchaseState)
+    leave_bank_page: UpdateRef[None, PurchaseState] = UpdateRef(
+        "leave_bank_page", None, PurchaseState
+    )
+    # From its Payment child, as to the checkout.
+    bank_page_opened = SignalRef("bank_page", str)
+
+
+class GiftCard(Purchase):
+    """`giftcard-{uuid}`: a gift card bought for someone."""
+
+    workflow = WorkflowRef("GiftCard", PurchaseInput, PurchaseState)
+
+
+class WalletTopUp(Purchase):
+    """`topup-{uuid}`: the buyer's wallet topped up."""
+
+    workflow = WorkflowRef("WalletTopUp", PurchaseInput, PurchaseState)
+
+
 class Registration:
     """`registration-{username}`."""
 
     workflow = WorkflowRef("Registration", RegistrationInput, RegistrationResult)
     # For an operator (Temporal UI → Queries): where the registration is.
     current_step = QueryRef("current_step", str)
+
+
+class EmailChange:
+    """`email-change-{username}`: a new e-mail confirmed by a mailed link (workflows/account.py)."""
+
+    workflow = WorkflowRef("EmailChange", EmailChangeInput, EmailChangeState)
+    # A new address: mails a new link; the pending one stops working.
+    request = UpdateRef("request", EmailChangeRequest, EmailChangeState)
+    # From the link's page, once its token was checked: answers when the address has changed.
+    confirm = UpdateRef("confirm", EmailConfirmation, EmailChangeState)
+    state = QueryRef("state", EmailChangeState)

@@ -265,7 +265,7 @@ def test_gift_card_activation_page(page: Page, store: Store) -> None:
     page.get_by_role("button", name="активировать").click()
     expect(page.locator("#gift-balance")).to_have_text(re.compile(r"^1\s500,00\s₽$"))
     page.get_by_role("link", name="Перейти к каталогу товаров").click()
-    expect(page).to_have_url(f"{store.base_url}/")
+    expect(page).to_have_url(f"{store.base_url}/catalog")  # goods to browse
 
     page.goto("/account")
     expect(page.locator("#gift-cards")).to_contain_text(card["maskedTokenId"])

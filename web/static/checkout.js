@@ -5,23 +5,6 @@
 const rub = (value) =>
   new Intl.NumberFormat("ru-RU", { style: "currency", currency: "RUB" }).format(value);
 
-async function call(method, url, body) {
-  const response = await fetch(url, {
-    method,
-    headers: { "Content-Type": "application/json", Accept: "application/json" },
-    credentials: "same-origin",
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const data = await response.json().catch(() => ({}));
-  if (!response.ok) {
-    const problem = new Error(data.errorMessage || "Не удалось выполнить действие");
-    problem.status = response.status;
-    problem.body = data;
-    throw problem;
-  }
-  return data;
-}
-
 function setupCheckout(root) {
   const id = root.dataset.orderId;
   const base = `/checkout/${id}`;

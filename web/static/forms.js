@@ -52,7 +52,11 @@ async function submit(form, event) {
     const body = await response.json().catch(() => ({}));
     if (response.ok) {
       // 202: the registration goes on in the background; the result page says how far it got.
-      window.location.assign(form.dataset.success.replace("{username}", encodeURIComponent(data.username || "")));
+      // `{name}` in data-success: the answer's field of that name, else the form's.
+      const target = form.dataset.success.replace(/\{(\w+)\}/g, (_, name) =>
+        encodeURIComponent(body[name] ?? data[name] ?? ""),
+      );
+      window.location.assign(target);
       return;
     }
     showServerErrors(form, body);
