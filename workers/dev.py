@@ -1,6 +1,6 @@
 """`shopflow dev`: the whole store in the foreground — Temporal dev server with its UI, the
-database schema, the mail, courier and bank emulators, the worker and the API with the web front.
-Ctrl-C stops all."""
+database schema, the mail, SMS, courier and bank emulators, the worker and the API with the web
+front. Ctrl-C stops all."""
 
 from __future__ import annotations
 
@@ -174,6 +174,13 @@ def run_dev(settings: Settings) -> int:
              "--smtp-port", str(settings.smtp_port), "--http-port", str(settings.mailbox_port)],
         )  # fmt: skip
         wait_for_port(settings.smtp_host, settings.smtp_port, 30, mail)
+        sms = supervisor.start(
+            "sms emulator",
+            [python, "-m", "emulators.sms", "--host", settings.host,
+             "--port", str(settings.sms_port),
+             "--api-key", settings.sms_api_key.get_secret_value()],
+        )  # fmt: skip
+        wait_for_port(settings.host, settings.sms_port, 30, sms)
         couriers = supervisor.start(
             "courier companies emulator",
             [python, "-m", "emulators.couriers", "--host", settings.host,
@@ -196,6 +203,7 @@ def run_dev(settings: Settings) -> int:
             f"  API docs                   {settings.public_url}/docs\n"
             f"  Temporal UI                {settings.temporal_ui_url}\n"
             f"  mailbox (mail emulator)    {settings.mailbox_url}\n"
+            f"  SMS inbox (SMS emulator)   {settings.sms_inbox_url}\n"
             f"  courier companies emulator {settings.couriers_url}\n"
             f"  bank emulator              {settings.bank_url}/admin/callbacks/log\n",
             flush=True,

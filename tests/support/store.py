@@ -33,6 +33,7 @@ class Store:
 
     base_url: str
     mailbox_url: str
+    sms_url: str
     bank_url: str
     temporal_address: str
     ui_url: str
@@ -44,6 +45,13 @@ class Store:
     def messages(self, to: str) -> list[dict[str, Any]]:
         """The mails to `to` in the store's mailbox (the mail emulator), oldest first."""
         response = httpx.get(f"{self.mailbox_url}/api/messages", params={"to": to}, timeout=5.0)
+        response.raise_for_status()
+        found: list[dict[str, Any]] = response.json()
+        return found
+
+    def sms_messages(self, to: str) -> list[dict[str, Any]]:
+        """The SMS to `to` (+7XXXXXXXXXX) in the SMS emulator's inbox, newest first."""
+        response = httpx.get(f"{self.sms_url}/api/messages", params={"to": to}, timeout=5.0)
         response.raise_for_status()
         found: list[dict[str, Any]] = response.json()
         return found
@@ -81,6 +89,8 @@ def store_env(data_dir: Path, ports: dict[str, int]) -> dict[str, str]:
             "SHOP_SMTP_HOST": "127.0.0.1",
             "SHOP_SMTP_PORT": str(ports["smtp"]),
             "SHOP_MAILBOX_PORT": str(ports["mailbox"]),
+            "SHOP_SMS_PORT": str(ports["sms"]),
+            "SHOP_SMS_URL": "",
             "SHOP_COURIERS_PORT": str(ports["couriers"]),
             "SHOP_COURIERS_URL": "",
             "SHOP_BANK_PORT": str(ports["bank"]),
@@ -112,19 +122,21 @@ def launched_store(data_dir: Path) -> Iterator[tuple[Store, subprocess.Popen[byt
     supervisor's process) as soon as it is launched; stopped when the block ends unless the block
     already stopped it."""
     log_path = data_dir / "store.log"
-    api, temporal, ui, smtp, mailbox, couriers, bank = free_ports(7)
+    api, temporal, ui, smtp, mailbox, sms, couriers, bank = free_ports(8)
     ports = {
         "api": api,
         "temporal": temporal,
         "ui": ui,
         "smtp": smtp,
         "mailbox": mailbox,
+        "sms": sms,
         "couriers": couriers,
         "bank": bank,
     }
     launched = Store(
         base_url=f"http://127.0.0.1:{api}",
         mailbox_url=f"http://127.0.0.1:{mailbox}",
+        sms_url=f"http://127.0.0.1:{sms}",
         bank_url=f"http://127.0.0.1:{bank}",
         temporal_address=f"127.0.0.1:{temporal}",
         ui_url=f"http://127.0.0.1:{ui}",
