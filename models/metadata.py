@@ -2,8 +2,18 @@
 
 from sqlmodel import SQLModel
 
-from models import auth, billing, delivery, notification, order, payment, store
+from models import auth, billing, delivery, notification, operator, order, payment, store
 
 metadata = SQLModel.metadata
 
-__all__ = ["auth", "billing", "delivery", "metadata", "notification", "order", "payment", "store"]
+__all__ = [
+    "auth",
+    "billing",
+    "delivery",
+    "metadata",
+    "notification",
+    "operator",
+    "order",
+    "payment",
+    "store",
+]
