@@ -15,10 +15,10 @@ from models.payloads import (
     CustomerInput,
     EntityRef,
     GiftCardMoveInput,
-    IssueGiftCardInput,
     MoneyMoved,
     WalletMoveInput,
 )
+from models.payloads_purchase import IssueGiftCardInput
 from services import billing
 
 # core.settings' development default; a worker is given the configured one.

@@ -15,12 +15,14 @@ from models.payloads import (
     OrderRef,
     OrderSnapshot,
 )
+from models.payloads_fulfilment import CloseOrderInput
 from services import order
 
 FINISHES = {
     "PAID": (OrderStatus.PAID, order.CHECKOUT_RUNNING),
     "FAILED": (OrderStatus.FAILED, order.CHECKOUT_RUNNING),
 }
+PAID_ONLY = frozenset({OrderStatus.PAID})
 
 
 class OrderActivities:
@@ -73,5 +75,19 @@ class OrderActivities:
                 delivery_cost_kopecks=data.delivery_cost_kopecks,
                 payment_method=data.payment_method,
                 paid_kopecks=data.paid_kopecks,
+            )
+        return OrderRef(data.order_id)
+
+    @activity.defn(name="order.close_order")
+    @domain_errors
+    async def close_order(self, data: CloseOrderInput) -> OrderRef:
+        """A paid order's end: COMPLETED once in the shopper's hands, CANCELED when given back."""
+        async with transaction(self._sessions) as session:
+            await order.move_checkout(
+                session=session,
+                order_id=data.order_id,
+                to=OrderStatus(data.status),
+                allowed_from=PAID_ONLY,
+                failure_reason=data.reason,
             )
         return OrderRef(data.order_id)

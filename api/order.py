@@ -6,12 +6,16 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from edge.deps import CheckoutsDep, CurrentUser, SessionDep
+from core.errors import NotFoundError
+from edge.deps import CheckoutsDep, CurrentUser, FulfilmentsDep, SessionDep
 from flows.catalogue import order_lines
-from models.order import ChangeRequest, OrderPublic, PlaceRequest
+from flows.views import FulfilmentPublic, OrderSummary, fulfilment_public, my_orders
+from models.base import CamelModel
+from models.order import ChangeRequest, OrderId, OrderPublic, PlaceRequest
 from services import order
 
 router = APIRouter(prefix="/order", tags=["order"])
+LISTED = 50
 ERRORS: dict[int | str, dict[str, str]] = {
     401: {"description": "Not authorized"},
     404: {"description": "Order or product not found"},
@@ -63,3 +67,36 @@ async def get(
     """The order's current state."""
     view = await order.get_order(session=session, username=user.username, order_id=order_id)
     return view.public()
+
+
+class CancelPaidRequest(CamelModel):
+    id: OrderId
+
+
+@router.get("/list", response_model=list[OrderSummary], responses=ERRORS)
+async def list_orders(user: CurrentUser, fulfilments: FulfilmentsDep) -> list[OrderSummary]:
+    """The shopper's orders that left the cart, newest first; a paid one with its live stage."""
+    return await my_orders(fulfilments, user.username, LISTED)
+
+
+@router.get("/timeline", response_model=FulfilmentPublic, responses=ERRORS)
+async def timeline(
+    user: CurrentUser,
+    fulfilments: FulfilmentsDep,
+    order_id: Annotated[OrderId, Query(alias="orderId")],
+) -> FulfilmentPublic:
+    """A paid order's fulfilment: its stage and the timeline (404 before it is paid)."""
+    state = await fulfilments.state(order_id, username=user.username)
+    if state is None:
+        raise NotFoundError("Заказ ещё не оплачен")
+    return fulfilment_public(state)
+
+
+@router.post("/cancel-paid", response_model=FulfilmentPublic, responses=ERRORS)
+async def cancel_paid(
+    body: CancelPaidRequest, user: CurrentUser, fulfilments: FulfilmentsDep
+) -> FulfilmentPublic:
+    """Cancel a paid order while it is being picked: stock back, the money refunded the way it
+    was paid (409 once it has left the store)."""
+    state = await fulfilments.cancel(body.id, username=user.username)
+    return fulfilment_public(state)

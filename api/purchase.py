@@ -16,7 +16,7 @@ from fastapi import APIRouter
 from core.money import to_kopecks
 from edge.deps import CurrentUser, PurchasesDep
 from flows.views import PurchasePublic, purchase_public
-from models.payloads import GiftCardOrder
+from models.payloads_purchase import GiftCardOrder
 from models.purchase import GiftCardBuyRequest, PayBody, TopUpRequest
 
 router = APIRouter(prefix="/purchase", tags=["purchase"])

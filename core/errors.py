@@ -2,7 +2,8 @@
 
     DomainError (code, retryable=False, http_status)
     ├── ValidationError          400  input is malformed or incomplete
-    │   └── MailRejectedError         the mail server refused the address for good (5xx reply)
+    │   ├── MailRejectedError         the mail server refused the address for good (5xx reply)
+    │   └── SmsRejectedError          the SMS provider refused the number or text for good
     ├── AuthError                401  no valid session or wrong credentials
     ├── ForbiddenError           403  authenticated but not allowed
     ├── NotFoundError            404  the thing asked for does not exist (for this caller)
@@ -48,6 +49,13 @@ class MailRejectedError(ValidationError):
     """A permanent SMTP refusal (a 5xx reply): retrying the same mail cannot succeed."""
 
     code = "MailRejectedError"
+
+
+class SmsRejectedError(ValidationError):
+    """A permanent refusal by the SMS provider (a number it will not serve, a bad number or text):
+    retrying the same SMS cannot succeed."""
+
+    code = "SmsRejectedError"
 
 
 class AuthError(DomainError):
@@ -123,6 +131,7 @@ ALL_ERRORS: tuple[type[DomainError], ...] = (
     DomainError,
     ValidationError,
     MailRejectedError,
+    SmsRejectedError,
     AuthError,
     ForbiddenError,
     NotFoundError,

@@ -40,6 +40,10 @@ class Settings(BaseSettings):
     smtp_port: int = 1025
     mail_from: str = "Shopflow <noreply@shopflow.local>"
     mailbox_port: int = 8025
+    # The SMS provider (emulators/sms.py in dev): its API and the Bearer key it expects.
+    sms_port: int = 8300
+    sms_url: str = ""
+    sms_api_key: SecretStr = SecretStr("dev-sms-key")
     couriers_port: int = 8200
     couriers_url: str = ""
     bank_port: int = 8100
@@ -68,6 +72,10 @@ class Settings(BaseSettings):
     registration_wait_seconds: float = Field(default=15.0, gt=0)
     search_cache_seconds: float = Field(default=5.0, ge=0)
     checkout_idle_minutes: float = Field(default=30.0, gt=0)
+    # A paid order waits this long at the pickup point (a reminder after `pickup_reminder_days`),
+    # then goes back to stock and the money is refunded.
+    pickup_days: int = Field(default=7, ge=1, le=60)
+    pickup_reminder_days: int = Field(default=3, ge=1, le=60)
     # Request bodies past this size are refused with 413 (api/limits.py): no contract needs more.
     max_body_bytes: int = Field(default=64 * 1024, ge=1024)
 
@@ -80,6 +88,8 @@ class Settings(BaseSettings):
     def _defaults_and_guards(self) -> Settings:
         if not self.database_url:
             self.database_url = f"sqlite+aiosqlite:///{self.data_dir / 'shop.db'}"
+        if not self.sms_url:
+            self.sms_url = f"http://{self.host}:{self.sms_port}"
         if not self.couriers_url:
             self.couriers_url = f"http://{self.host}:{self.couriers_port}"
         if not self.bank_url:
@@ -97,11 +107,12 @@ class Settings(BaseSettings):
                 self.service_key,
                 self.gift_card_secret,
                 self.account_secret,
+                self.sms_api_key,
             )
         ):
             raise ValueError(
                 "production needs its own SHOP_BANK_CALLBACK_SECRET, SHOP_SERVICE_KEY, "
-                "SHOP_GIFT_CARD_SECRET and SHOP_ACCOUNT_SECRET"
+                "SHOP_GIFT_CARD_SECRET, SHOP_ACCOUNT_SECRET and SHOP_SMS_API_KEY"
             )
         if self.environment == "production" and self.database_url.startswith("sqlite"):
             raise ValueError("production needs PostgreSQL: set SHOP_DATABASE_URL")
@@ -114,3 +125,8 @@ class Settings(BaseSettings):
     @property
     def mailbox_url(self) -> str:
         return f"http://{self.host}:{self.mailbox_port}"
+
+    @property
+    def sms_inbox_url(self) -> str:
+        """The SMS emulator's inbox page (dev only: a real provider has none)."""
+        return f"http://{self.host}:{self.sms_port}"

@@ -11,14 +11,25 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.couriers import CourierGateway, HttpCourierGateway
-from api import auth, billing, checkout, delivery, order, payment, purchase, store
+from api import (
+    auth,
+    billing,
+    checkout,
+    delivery,
+    notifications,
+    operator,
+    order,
+    payment,
+    purchase,
+    store,
+)
 from core.db import SessionFactory, create_engine, create_session_factory
 from core.settings import Settings
 from edge.errors import install_error_handlers
 from edge.limits import BodyLimitMiddleware, UrlCharactersMiddleware
 from flows.catalogue import Catalogue
 from flows.engine import LazyTemporalClient
-from web import account_pages, money_pages, pages
+from web import account_pages, money_pages, operator_pages, order_pages, pages
 
 
 def create_app(
@@ -75,8 +86,12 @@ def create_app(
     app.include_router(billing.router)
     app.include_router(payment.router)
     app.include_router(purchase.router)
+    app.include_router(operator.router)
+    app.include_router(notifications.router)
     app.include_router(money_pages.router)
     app.include_router(account_pages.router)
+    app.include_router(order_pages.router)
+    app.include_router(operator_pages.router)
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=pages.STATIC_DIR), name="static")
     return app

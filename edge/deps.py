@@ -12,14 +12,15 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from adapters.couriers import CourierGateway
 from core.db import SessionFactory, transaction
-from core.errors import AuthError
+from core.errors import AuthError, ForbiddenError
 from core.settings import Settings
 from edge.session import SESSION_COOKIE
 from flows.catalogue import Catalogue
 from flows.checkout import Checkouts
 from flows.engine import TemporalClient
+from flows.fulfilment import Fulfilments
 from flows.purchase import Purchases
-from models.auth import User
+from models.auth import OPERATOR, User
 from services import auth
 
 
@@ -68,6 +69,14 @@ async def get_checkouts(request: Request) -> Checkouts:
     )
 
 
+async def get_fulfilments(request: Request) -> Fulfilments:
+    return Fulfilments(
+        sessions=await get_session_factory(request),
+        temporal=await get_temporal(request),
+        settings=await get_settings(request),
+    )
+
+
 async def get_purchases(request: Request) -> Purchases:
     return Purchases(temporal=await get_temporal(request), settings=await get_settings(request))
 
@@ -89,6 +98,7 @@ TemporalDep = Annotated[TemporalClient, Depends(get_temporal)]
 CheckoutsDep = Annotated[Checkouts, Depends(get_checkouts)]
 CatalogueDep = Annotated[Catalogue, Depends(get_catalogue)]
 PurchasesDep = Annotated[Purchases, Depends(get_purchases)]
+FulfilmentsDep = Annotated[Fulfilments, Depends(get_fulfilments)]
 ClientAddress = Annotated[str, Depends(get_client_address)]
 SessionCookie = Annotated[str | None, Cookie(alias=SESSION_COOKIE)]
 
@@ -109,3 +119,14 @@ async def get_optional_user(request: Request, token: SessionCookie = None) -> Us
 
 CurrentUser = Annotated[User, Depends(get_current_user)]
 OptionalUser = Annotated[User | None, Depends(get_optional_user)]
+
+
+async def get_current_operator(user: CurrentUser) -> User:
+    """The signed-in operator: 401 without a session, 403 for a shopper."""
+    if user.role != OPERATOR:
+        raise ForbiddenError(OPERATORS_ONLY)
+    return user
+
+
+OPERATORS_ONLY = "Раздел только для операторов"
+CurrentOperator = Annotated[User, Depends(get_current_operator)]

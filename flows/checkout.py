@@ -53,6 +53,8 @@ def checkout_input(settings: Settings, order_id: str, username: str, version: in
         bank_wait_seconds=int(settings.bank_wait_minutes * 60),
         bank_poll_seconds=max(1, int(settings.bank_poll_seconds)),
         queues=queues_of(settings),
+        pickup_days=settings.pickup_days,
+        pickup_reminder_days=settings.pickup_reminder_days,
     )
 
 

@@ -17,7 +17,8 @@ from temporalio.common import (
 from core.errors import NotFoundError
 from core.settings import Settings
 from flows.engine import TemporalClient, bounded, query, queues_of, update
-from models.payloads import GiftCardOrder, PayRequest, PurchaseInput, PurchaseKind, PurchaseState
+from models.payloads import PayRequest
+from models.payloads_purchase import GiftCardOrder, PurchaseInput, PurchaseKind, PurchaseState
 from workflows.policies import CUSTOMER_ID, FLOW_STATUS, PURCHASE_TIMEOUT
 from workflows.refs import GiftCard, Purchase, UpdateRef, WalletTopUp, WorkflowRef
 

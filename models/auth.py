@@ -28,6 +28,8 @@ EMAIL_MAX = 254  # RFC 5321's limit on a forward path; the page's input has it a
 PHONE_PATTERN = r"\+?[0-9][0-9 \(\)\-]{9,19}"
 PASSWORD_MIN = 8
 PASSWORD_MAX = 128
+SHOPPER = "SHOPPER"
+OPERATOR = "OPERATOR"
 
 
 class UserBase(SQLModel):
@@ -47,6 +49,8 @@ class User(UserBase, table=True):
     created_at: datetime = Field(
         default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False)
     )
+    # SHOPPER or OPERATOR (the operators' area); granted by `shopflow operator <username>`.
+    role: str = Field(default=SHOPPER, max_length=16, sa_column_kwargs={"server_default": SHOPPER})
 
 
 class UserSession(SQLModel, table=True):

@@ -19,7 +19,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from core.errors import AlreadyExistsError, AuthError, NotFoundError, ValidationError
 from core.timeutil import utcnow
-from models.auth import PendingCredential, SessionPublic, User, UserSession
+from models.auth import OPERATOR, PendingCredential, SessionPublic, User, UserSession
 
 _hasher = PasswordHasher()  # argon2id with the library's RFC 9106 low-memory profile
 CREDENTIAL_TTL = timedelta(hours=1)
@@ -184,6 +184,15 @@ async def authenticate(*, session: AsyncSession, token: str | None) -> User:
     if found.last_used_at is None or found.last_used_at <= now - SESSION_TOUCH:
         found.last_used_at = now
         session.add(found)
+    return user
+
+
+async def grant_operator(*, session: AsyncSession, username: str) -> User:
+    """Make the user an operator (the operators' area); NotFoundError for an unknown login."""
+    user = await get_user(session=session, username=username)
+    user.role = OPERATOR
+    session.add(user)
+    await session.flush()
     return user
 
 

@@ -80,6 +80,28 @@ async def record_email(
 ) -> Notification:
     """The message for this key, written once; a second call returns the first one unchanged.
     `address`: another person's (a gift card's grantee); else the customer's own e-mail."""
+    return await record_message(
+        session=session,
+        idempotency_key=idempotency_key,
+        username=username,
+        kind=ChannelKind.EMAIL,
+        address=address or await email_address(session=session, username=username),
+        subject=subject,
+        body=body,
+    )
+
+
+async def record_message(
+    *,
+    session: AsyncSession,
+    idempotency_key: str,
+    username: str,
+    kind: ChannelKind,
+    address: str,
+    subject: str,
+    body: str,
+) -> Notification:
+    """A message on one channel, written once per key; a second call returns the first one."""
     existing = (
         await session.exec(
             select(Notification).where(Notification.idempotency_key == idempotency_key)
@@ -90,14 +112,50 @@ async def record_email(
     message = Notification(
         idempotency_key=idempotency_key,
         username=username,
-        kind=ChannelKind.EMAIL,
-        address=address or await email_address(session=session, username=username),
+        kind=kind,
+        address=address,
         subject=subject,
         body=body,
     )
     session.add(message)
     await session.flush()
     return message
+
+
+async def enabled_channels(*, session: AsyncSession, username: str) -> dict[ChannelKind, str]:
+    """Where the customer wants to be reached: each enabled channel's address."""
+    channels = await get_channels(session=session, username=username)
+    return {channel.kind: channel.address for channel in channels if channel.enabled}
+
+
+async def set_channel_enabled(
+    *, session: AsyncSession, username: str, kind: ChannelKind, enabled: bool
+) -> NotificationChannel:
+    """Turn a channel on or off (the shopper's choice in «Личный кабинет»)."""
+    for channel in await get_channels(session=session, username=username):
+        if channel.kind is kind:
+            channel.enabled = enabled
+            session.add(channel)
+            await session.flush()
+            return channel
+    raise NotFoundError("Такого канала у клиента нет")
+
+
+async def push_notices(
+    *, session: AsyncSession, username: str, after_id: int = 0, limit: int = 50
+) -> list[Notification]:
+    """The customer's in-app notices (PUSH), oldest first, those after `after_id`."""
+    found = await session.exec(
+        select(Notification)
+        .where(
+            Notification.username == username,
+            Notification.kind == ChannelKind.PUSH,
+            col(Notification.id) > after_id,
+        )
+        .order_by(col(Notification.id))
+        .limit(limit)
+    )
+    return list(found.all())
 
 
 async def mark_sent(*, session: AsyncSession, notification_id: int) -> None:
@@ -178,6 +236,33 @@ def welcome_mail(*, first_name: str, username: str, store_url: str) -> tuple[str
         f"Кошелёк открыт, баланс {format_roubles(0)}. Войти в магазин: {store_url}/login\n\n"
         "Если это были не вы, просто проигнорируйте это письмо.\n"
         "— Команда Shopflow\n"
+    )
+    return subject, body
+
+
+def delivery_notice(
+    *,
+    order_id: str,
+    detail: str,
+    kind: str,
+    point_address: str,
+    home_address: str,
+    delivery_date: str,
+    slot: str,
+    store_url: str,
+) -> tuple[str, str]:
+    """Subject and body of a delivery notice (Format 4: the order, and where and when the shopper
+    gets it: the pickup point's address and date, or the home address, date and slot)."""
+    subject = f"Заказ {order_id[:8]}: {detail}"
+    if kind == "PICKUP":
+        where = f"Пункт выдачи: {point_address}\nДата: {delivery_date}"
+    else:
+        where = f"Адрес доставки: {home_address}\nДата: {delivery_date}" + (
+            f"\nВремя доставки: {slot}" if slot else ""
+        )
+    body = (
+        f"Здравствуйте!\n\n{detail}.\n\n{where}\n\n"
+        f"Заказ: {store_url}/orders/{order_id}\n— Команда Shopflow\n"
     )
     return subject, body
 

@@ -140,6 +140,32 @@ async def open_order(*, session: AsyncSession, username: str) -> OrderView | Non
     return None if order is None else OrderView(order, await _items(session, order.id))
 
 
+async def orders_of(*, session: AsyncSession, username: str, limit: int = 50) -> list[OrderView]:
+    """The shopper's orders that left the cart (not NEW; MERGED ones live on in the cart), newest
+    first, with their items."""
+    found = await session.exec(
+        select(Order)
+        .where(
+            Order.username == username,
+            col(Order.status).not_in([OrderStatus.NEW, OrderStatus.MERGED]),
+        )
+        .order_by(col(Order.created_at).desc(), col(Order.id))
+        .limit(limit)
+    )
+    orders = list(found.all())
+    if not orders:
+        return []
+    rows = await session.exec(
+        select(OrderItem)
+        .where(col(OrderItem.order_id).in_([o.id for o in orders]))
+        .order_by(col(OrderItem.id))
+    )
+    items: dict[str, list[OrderItem]] = {o.id: [] for o in orders}
+    for item in rows.all():
+        items[item.order_id].append(item)
+    return [OrderView(o, items[o.id]) for o in orders]
+
+
 async def place_order(
     *, session: AsyncSession, username: str, lines: Sequence[Line], order_id: str | None = None
 ) -> OrderView:
@@ -345,3 +371,18 @@ async def _merge_into(session: AsyncSession, order: Order, cart: OrderView) -> O
         failure_reason=f"{MERGED_INTO}{cart.order.id}",
     )
     return OrderView(cart.order, await _items(session, cart.order.id))
+
+
+OPERATORS_SEE = (OrderStatus.PAID, OrderStatus.COMPLETED, OrderStatus.CANCELED)
+
+
+async def paid_orders(*, session: AsyncSession, limit: int, offset: int = 0) -> list[Order]:
+    """Orders the operators work with (PAID, COMPLETED, CANCELED), newest first."""
+    rows = await session.exec(
+        select(Order)
+        .where(col(Order.status).in_(OPERATORS_SEE))
+        .order_by(col(Order.created_at).desc(), col(Order.id).desc())
+        .limit(limit)
+        .offset(offset)
+    )
+    return list(rows.all())

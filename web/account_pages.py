@@ -5,12 +5,15 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
+from sqlmodel.ext.asyncio.session import AsyncSession
 
+from core.errors import NotFoundError
 from edge.deps import OptionalUser, SessionCookie, SessionDep, SettingsDep, TemporalDep
 from flows.account import pending_email_change
 from models import auth as auth_models
 from models.billing import BillingTransaction, TransactionKind
-from services import auth, billing, payment
+from models.notification import ChannelKind
+from services import auth, billing, notification, payment
 from web.pages import _login_redirect, _page
 
 router = APIRouter(include_in_schema=False)
@@ -42,6 +45,16 @@ def _operation(row: BillingTransaction) -> dict[str, object]:
     }
 
 
+async def _channels(session: AsyncSession, username: str) -> dict[str, bool]:
+    """The channels' switches for `account/_channels.html` (all off with no account yet)."""
+    try:
+        found = await notification.get_channels(session=session, username=username)
+    except NotFoundError:
+        found = []
+    enabled = {channel.kind: channel.enabled for channel in found}
+    return {kind.value.lower(): enabled.get(kind, False) for kind in ChannelKind}
+
+
 @router.get("/account", response_class=HTMLResponse)
 async def account_page(
     request: Request,
@@ -69,6 +82,7 @@ async def account_page(
         pending=await pending_email_change(
             temporal=temporal, settings=settings, username=user.username
         ),
+        channels=await _channels(session, user.username),
         patterns=PATTERNS,
         email_max=auth_models.EMAIL_MAX,
         password_min=auth_models.PASSWORD_MIN,

@@ -12,7 +12,7 @@ from core.money import format_roubles
 from edge.deps import OptionalUser, PurchasesDep, SessionDep
 from flows.views import purchase_public
 from models import auth as auth_models
-from models.payloads import PURCHASE_ENDED_STEPS, PURCHASE_METHODS, PurchaseState
+from models.payloads_purchase import PURCHASE_ENDED_STEPS, PURCHASE_METHODS, PurchaseState
 from models.purchase import (
     GIFT_CARD_MAX_KOPECKS,
     GIFT_CARD_MIN_KOPECKS,

@@ -22,11 +22,13 @@ from activities.store import StoreActivities
 from adapters.bank import BankGateway, HttpBankGateway
 from adapters.couriers import CourierGateway, HttpCourierGateway
 from adapters.mailer import Mailer, SmtpMailer
+from adapters.sms import HttpSmsGateway, SmsGateway
 from core.db import SessionFactory, create_engine, create_session_factory
 from core.settings import Settings
 from models.payloads import Queues
 from workflows.account import EmailChangeWorkflow
 from workflows.checkout import CheckoutWorkflow
+from workflows.fulfilment import FulfilmentWorkflow
 from workflows.payment import LateBankPaymentWorkflow, PaymentWorkflow
 from workflows.policies import AUTH, BILLING, DELIVERY, NOTIFICATION, ORDER, PAYMENT, STORE
 from workflows.purchase import GiftCardWorkflow, WalletTopUpWorkflow
@@ -39,6 +41,8 @@ from workflows.registration import RegistrationWorkflow
 PURE_MODULES = (
     "models.payloads",
     "models.payloads_account",
+    "models.payloads_purchase",
+    "models.payloads_fulfilment",
     "workflows.policies",
     "workflows.saga",
     "workflows.failures",
@@ -56,6 +60,7 @@ WORKFLOWS: Sequence[type] = (
     LateBankPaymentWorkflow,
     GiftCardWorkflow,
     WalletTopUpWorkflow,
+    FulfilmentWorkflow,
     EmailChangeWorkflow,
 )
 
@@ -71,6 +76,7 @@ class Dependencies:
     gift_card_secret: str = DEV_GIFT_CARD_SECRET
     # The key of e-mail change links (activities/account.py); the app checks them with it too.
     account_secret: str = DEV_ACCOUNT_SECRET
+    sms: SmsGateway | None = None  # none: SMS notices are recorded, not sent
 
 
 def build_dependencies(settings: Settings) -> Dependencies:
@@ -86,6 +92,7 @@ def build_dependencies(settings: Settings) -> Dependencies:
         bank=HttpBankGateway(settings.bank_url),
         gift_card_secret=settings.gift_card_secret.get_secret_value(),
         account_secret=settings.account_secret.get_secret_value(),
+        sms=HttpSmsGateway(settings.sms_url, settings.sms_api_key.get_secret_value()),
     )
 
 
@@ -112,7 +119,7 @@ def activities_by_domain(deps: Dependencies) -> dict[str, list[Any]]:
     billing = BillingActivities(deps.session_factory, deps.gift_card_secret)
     payment = PaymentActivities(deps.session_factory, deps.bank)
     notification = NotificationActivities(
-        deps.session_factory, deps.mailer, deps.store_url, deps.gift_card_secret
+        deps.session_factory, deps.mailer, deps.store_url, deps.gift_card_secret, deps.sms
     )
     order = OrderActivities(deps.session_factory)
     store = StoreActivities(deps.session_factory)
@@ -147,10 +154,11 @@ def activities_by_domain(deps: Dependencies) -> dict[str, list[Any]]:
             notification.send_welcome_mail,
             notification.send_result_mail,
             notification.send_gift_card_mail,
+            notification.send_delivery_notice,
             account.send_email_confirmation,
             account.change_email_channel,
         ],
-        ORDER: [order.begin_checkout, order.finish_checkout],
+        ORDER: [order.begin_checkout, order.finish_checkout, order.close_order],
         STORE: [store.hold_stock, store.release_stock, store.confirm_stock],
         DELIVERY: [delivery.quote, delivery.open_case, delivery.cancel_case],
     }

@@ -139,6 +139,19 @@ def _credit(settings: Settings, username: str, roubles: str) -> int:
     return 0
 
 
+def _operator(settings: Settings, username: str) -> int:
+    """Make a registered user an operator (the operators' area): how an operator account is
+    made, so allowed in every environment."""
+    from services import auth
+
+    async def grant(session: AsyncSession) -> str:
+        return (await auth.grant_operator(session=session, username=username)).role
+
+    role = _in_transaction(settings, grant)
+    logging.getLogger("shopflow.operator").info("%s: role %s", username, role)
+    return 0
+
+
 def _giftcard(settings: Settings, roubles: str) -> int:
     """Development only: issue an unbound gift card and print its activation code (the purchase
     flow mails it to the recipient instead)."""
@@ -177,6 +190,8 @@ def main(argv: list[str] | None = None) -> int:
     credit = commands.add_parser("credit", help="development: put roubles into a wallet")
     credit.add_argument("username")
     credit.add_argument("roubles")
+    operator = commands.add_parser("operator", help="make a registered user an operator")
+    operator.add_argument("username")
     giftcard = commands.add_parser(
         "giftcard", help="development: issue a gift card and print its activation code"
     )
@@ -194,6 +209,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "credit":
             return _credit(settings, args.username, args.roubles)
+        if args.command == "operator":
+            return _operator(settings, args.username)
         if args.command == "giftcard":
             return _giftcard(settings, args.roubles)
     except (DomainError, ValueError) as exc:

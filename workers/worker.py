@@ -45,8 +45,9 @@ async def run_worker(settings: Settings, queues: Sequence[str] | None = None) ->
     log.info("worker stopping: finishing running activities")
     await asyncio.gather(*(w.shutdown() for w in workers))
     await asyncio.gather(*tasks, return_exceptions=True)
-    close_couriers = getattr(deps.couriers, "aclose", None)
-    if close_couriers is not None:
-        await close_couriers()
+    for gateway in (deps.couriers, deps.sms):
+        close = getattr(gateway, "aclose", None)
+        if close is not None:
+            await close()
     if deps.engine is not None:
         await deps.engine.dispose()

@@ -21,6 +21,7 @@ from typing import Any, get_args
 
 from temporalio import workflow
 from temporalio.exceptions import ApplicationError
+from temporalio.workflow import ParentClosePolicy
 
 from models.payloads import (
     ENDED_STEPS,
@@ -43,6 +44,7 @@ from models.payloads import (
     RefundInput,
     ResultMailInput,
 )
+from models.payloads_fulfilment import FulfilmentInput
 from workflows import refs
 from workflows.failures import STEP_FAILURES, message_of
 from workflows.money import refund_payment
@@ -67,6 +69,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.notification import NotificationActivities
     from activities.order import OrderActivities
     from activities.store import StoreActivities
+    from workflows.fulfilment import FulfilmentWorkflow
     from workflows.payment import attempt
 
 PAYMENT_METHODS: frozenset[str] = frozenset(get_args(PayMethod))
@@ -413,6 +416,22 @@ class CheckoutWorkflow:
         self._later(
             self._mail(data, success=True, amount=payment.amount_kopecks, detail=delivery.summary)
         )
+        if workflow.patched("fulfilment"):  # runs paid before fulfilment existed end at PAID
+            await workflow.start_child_workflow(
+                FulfilmentWorkflow.run,
+                FulfilmentInput(
+                    order_id=data.order_id,
+                    username=data.username,
+                    delivery=delivery,
+                    payment=payment,
+                    pickup_days=data.pickup_days,
+                    reminder_days=data.pickup_reminder_days,
+                    queues=queues,
+                ),
+                id=f"delivery-{data.order_id}",
+                parent_close_policy=ParentClosePolicy.ABANDON,
+                static_summary=f"Доставка заказа {data.order_id[:8]}: {delivery.summary}",
+            )
 
     async def _mail(self, data: CheckoutInput, *, success: bool, amount: int, detail: str) -> None:
         try:

@@ -22,6 +22,7 @@ DOMAIN_CODES = frozenset(
         "DomainError",
         "ValidationError",
         "MailRejectedError",
+        "SmsRejectedError",
         "AuthError",
         "ForbiddenError",
         "NotFoundError",

@@ -20,18 +20,20 @@ from temporalio import workflow
 from temporalio.exceptions import ApplicationError
 
 from models.payloads import (
-    PURCHASE_METHODS,
     BankSetup,
-    GiftCardMailInput,
-    IssueGiftCardInput,
     PaymentInput,
     PaymentResult,
     PayRequest,
+    RefundInput,
+    WalletMoveInput,
+)
+from models.payloads_purchase import (
+    PURCHASE_METHODS,
+    GiftCardMailInput,
+    IssueGiftCardInput,
     PurchaseInput,
     PurchaseState,
     PurchaseStep,
-    RefundInput,
-    WalletMoveInput,
 )
 from workflows import refs
 from workflows.failures import STEP_FAILURES, message_of

@@ -22,8 +22,6 @@ from models.payloads import (
     PaymentInput,
     PaymentResult,
     PayRequest,
-    PurchaseInput,
-    PurchaseState,
     RegistrationInput,
     RegistrationResult,
 )
@@ -33,6 +31,8 @@ from models.payloads_account import (
     EmailChangeState,
     EmailConfirmation,
 )
+from models.payloads_fulfilment import CancelRequest, FulfilmentInput, FulfilmentState, StageRequest
+from models.payloads_purchase import PurchaseInput, PurchaseState
 
 In = TypeVar("In")
 Out = TypeVar("Out")
@@ -125,6 +125,15 @@ class WalletTopUp(Purchase):
     """`topup-{uuid}`: the buyer's wallet topped up."""
 
     workflow = WorkflowRef("WalletTopUp", PurchaseInput, PurchaseState)
+
+
+class Fulfilment:
+    """`delivery-{orderId}`: a paid order from picking to the shopper's hands."""
+
+    workflow = WorkflowRef("Fulfilment", FulfilmentInput, FulfilmentState)
+    state = QueryRef("state", FulfilmentState)
+    advance = UpdateRef("advance", StageRequest, FulfilmentState)
+    cancel = UpdateRef("cancel", CancelRequest, FulfilmentState)
 
 
 class Registration:

@@ -51,6 +51,7 @@ def test_production_refuses_insecure_cookies_sqlite_and_dev_secrets() -> None:
         "bank_callback_secret": "b" * 32,
         "service_key": "s" * 32,
         "gift_card_secret": "g" * 32,
+        "sms_api_key": "k" * 32,
         "account_secret": "a" * 32,
     }
     with pytest.raises(ValidationError, match="COOKIE_SECURE"):

@@ -14,6 +14,7 @@ from temporalio import workflow
 from workflows import refs
 from workflows.account import EmailChangeWorkflow
 from workflows.checkout import CheckoutWorkflow
+from workflows.fulfilment import FulfilmentWorkflow
 from workflows.payment import LateBankPaymentWorkflow, PaymentWorkflow
 from workflows.purchase import GiftCardWorkflow, WalletTopUpWorkflow
 from workflows.registration import RegistrationWorkflow
@@ -25,6 +26,7 @@ CLASSES: dict[type, type] = {
     refs.Registration: RegistrationWorkflow,
     refs.GiftCard: GiftCardWorkflow,
     refs.WalletTopUp: WalletTopUpWorkflow,
+    refs.Fulfilment: FulfilmentWorkflow,
     refs.EmailChange: EmailChangeWorkflow,
 }
 

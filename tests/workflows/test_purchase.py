@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 from temporalio.testing import WorkflowEnvironment
 
-from models.payloads import GiftCardOrder, PurchaseInput, PurchaseKind
+from models.payloads_purchase import GiftCardOrder, PurchaseInput, PurchaseKind
 from tests.workflows.helpers import running_workers, unique
 from workflows.purchase import GiftCardWorkflow, WalletTopUpWorkflow
 
