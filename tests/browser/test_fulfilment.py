@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import re
 
-from playwright.sync_api import Browser, Page, expect
+import pytest
+from playwright.sync_api import Browser, Page, ViewportSize, expect
 
 from tests.support.pages.checkout import shopper_with_cart, to_payment_choice
 from tests.support.pages.customer import Customer, register_with_api
@@ -16,12 +17,16 @@ from tests.support.polling import eventually
 from tests.support.store import MAIL_TIMEOUT_S, Store
 
 WAITING = "Заказ ждёт вас в пункте выдачи"
+DESKTOP = ViewportSize(width=1280, height=800)
+PHONE = ViewportSize(width=390, height=844)
 SHOPPER_PHONE = "+79123456789"  # Customer.new()'s «+7 912 345-67-89»
 
 
+@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
 def test_an_operator_moves_the_order_and_the_shopper_hears_of_it_everywhere(
-    page: Page, browser: Browser, store: Store
+    page: Page, browser: Browser, store: Store, viewport: ViewportSize
 ) -> None:
+    page.set_viewport_size(viewport)  # the shopper's screen
     shopper = shopper_with_cart(page, store, funds=50_000)
     order_id = to_payment_choice(page)
     page.get_by_label(re.compile("из кошелька")).check()
