@@ -21,7 +21,7 @@ from models.notification import Notification
 from tests.conftest import BankEmulator
 from tests.support.auth import login_shopper
 from tests.support.bank import open_page
-from tests.support.checkout import balance, fund, post
+from tests.support.checkout import balance, fund, post, state_past
 from tests.support.errors import assert_error
 from tests.support.sabotage import failing
 from tests.support.shop import Shop, open_shop
@@ -37,14 +37,10 @@ async def buyer() -> AsyncIterator[httpx.AsyncClient]:
         yield client
 
 
-async def settled(shop: Shop, purchase_id: str, within: float = 20.0) -> dict[str, Any]:
+async def settled(shop: Shop, purchase_id: str) -> dict[str, Any]:
     """The purchase once its payment is decided (what its return page waits for)."""
-    async with asyncio.timeout(within):
-        while True:
-            state: dict[str, Any] = (await shop.http.get(f"/purchase/{purchase_id}/state")).json()
-            if state["step"] not in ("PAYING", "AWAITING_BANK", "FULFILLING"):
-                return state
-            await asyncio.sleep(0.1)
+    busy = ("PAYING", "AWAITING_BANK", "FULFILLING")
+    return await state_past(shop, f"/purchase/{purchase_id}/state", busy)
 
 
 async def grantee_mail(shop: Shop, address: str, within: float = 20.0) -> str:

@@ -73,9 +73,18 @@ async def pay(shop: Shop, oid: str, **body: Any) -> dict[str, Any]:
 
 async def settled(shop: Shop, oid: str, within: float = 20.0) -> dict[str, Any]:
     """The checkout state once the bank's answer has been taken (what the return page waits for)."""
+    return await state_past(
+        shop, f"/checkout/{oid}/state", ("PAYING", "AWAITING_BANK", "CONFIRMING"), within
+    )
+
+
+async def state_past(
+    shop: Shop, url: str, busy: tuple[str, ...], within: float = 20.0
+) -> dict[str, Any]:
+    """The state at `url` once its step is none of `busy` (at most `within` seconds)."""
     async with asyncio.timeout(within):
         while True:
-            state: dict[str, Any] = (await shop.http.get(f"/checkout/{oid}/state")).json()
-            if state["step"] not in ("PAYING", "AWAITING_BANK", "CONFIRMING"):
+            state: dict[str, Any] = (await shop.http.get(url)).json()
+            if state["step"] not in busy:
                 return state
             await asyncio.sleep(0.1)
