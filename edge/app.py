@@ -25,7 +25,9 @@ from api import (
 )
 from core.db import SessionFactory, create_engine, create_session_factory
 from core.settings import Settings
+from edge.csrf import CrossSiteMiddleware
 from edge.errors import install_error_handlers
+from edge.headers import SecurityHeadersMiddleware
 from edge.limits import BodyLimitMiddleware, UrlCharactersMiddleware
 from flows.catalogue import Catalogue
 from flows.engine import LazyTemporalClient
@@ -73,6 +75,9 @@ def create_app(
     install_error_handlers(app, html_renderer=pages.render_error_page)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(UrlCharactersMiddleware)
+    app.add_middleware(CrossSiteMiddleware, settings=settings)
+    # The last added is the outermost: every answer above, refusals too, carries the headers.
+    app.add_middleware(SecurityHeadersMiddleware, hsts=settings.environment != "dev")
 
     @app.get("/healthz", tags=["ops"])
     async def healthz() -> dict[str, str]:

@@ -26,6 +26,7 @@ from edge.deps import (
     TemporalDep,
 )
 from edge.errors import error_headers
+from edge.redirects import safe_path
 from edge.session import clear_session_cookie
 from flows.catalogue import order_lines
 from flows.checkout import Checkouts
@@ -275,11 +276,18 @@ async def register_done(request: Request, temporal: TemporalDep, username: str =
 
 @router.get("/login", response_class=HTMLResponse)
 async def login_page(request: Request, user: OptionalUser, next: str = "/") -> Response:
-    safe_next = next if next.startswith("/") and not next.startswith("//") else "/"
-    return _page(request, "auth/login.html", user=user, next=safe_next)
+    # The login form's script goes to data-success once logged in: only ever a path of the store.
+    return _page(request, "auth/login.html", user=user, next=safe_path(next))
 
 
 @router.get("/logout")
+async def logout_link() -> Response:
+    """Logging out is a POST (the header's «Выйти» form): a GET, which any other site can make
+    the browser send, ends nothing."""
+    return RedirectResponse("/", status_code=303)
+
+
+@router.post("/logout")
 async def logout_page(
     session: SessionDep, settings: SettingsDep, token: SessionCookie = None
 ) -> Response:

@@ -61,7 +61,7 @@ async def test_a_bad_body_is_400(seeded: Shop) -> None:
 
 
 async def test_channels_need_a_login(seeded: Shop) -> None:
-    await seeded.http.get("/logout")
+    await seeded.http.post("/logout")
     assert_error(
         await seeded.http.put(
             "/notification/channels", json={"email": True, "sms": True, "push": True}

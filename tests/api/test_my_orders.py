@@ -127,7 +127,7 @@ async def test_an_unpaid_order_has_no_timeline_and_the_list_needs_a_login(seeded
     assert_error(await seeded.http.get("/order/timeline", params={"orderId": oid}), 404)
     assert_error(await seeded.http.post("/order/cancel-paid", json={"id": oid}), 404)
     assert_error(await seeded.http.post("/order/cancel-paid", json={"id": "bad id!"}), 400)
-    await seeded.http.get("/logout")
+    await seeded.http.post("/logout")
     assert_error(await seeded.http.get("/order/list"), 401)
     assert_error(await seeded.http.get("/notifications/stream"), 401)
 

@@ -57,7 +57,7 @@ async def test_registration_result_page_tells_the_runs_outcome(shop: Shop) -> No
 async def test_logout_page_ends_the_session_and_returns_home(shop: Shop) -> None:
     body = await register(shop)
     await login(shop, body)
-    response = await shop.http.get("/logout")
+    response = await shop.http.post("/logout")
     assert response.status_code == 303
     assert (await shop.http.get("/auth/auth")).status_code == 401
 

@@ -126,7 +126,7 @@ def test_new_customer_registers_gets_mail_and_logs_in(page: Page, store: Store) 
     expect(page.get_by_text("Баланс кошелька:")).to_be_visible()
     expect(page.locator('[data-test="wallet-balance"]')).to_contain_text("0,00")
 
-    header(page).get_by_role("link", name="Выйти").click()
+    header(page).get_by_role("button", name="Выйти").click()
     expect(header(page).get_by_role("link", name="Войти")).to_be_visible()
     expect(header(page).get_by_role("link", name="Личный кабинет")).to_have_count(0)
     assert page.request.get("/auth/auth").status == 401

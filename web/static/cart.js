@@ -8,6 +8,8 @@ document.addEventListener("DOMContentLoaded", () => {
   if (!form) return;
   const error = document.getElementById("cart-error");
   const dialog = document.getElementById("confirm-remove");
+  // The form only groups the cart's fields: Enter in a quantity submits nothing.
+  form.addEventListener("submit", (event) => event.preventDefault());
 
   function items(except) {
     return [...form.querySelectorAll("tr[data-product-id]")]
