@@ -13,6 +13,7 @@ from fastapi.responses import JSONResponse
 
 from core.errors import NotFoundError
 from edge.deps import (
+    ClientAddress,
     CurrentUser,
     SessionCookie,
     SessionDep,
@@ -68,26 +69,40 @@ async def register(
     )
 
 
-@router.post("/login", response_model=UserPublic, responses={400: {}, 401: {}, 404: {}})
+@router.post(
+    "/login",
+    response_model=UserPublic,
+    responses={
+        400: {},
+        401: {},
+        404: {},
+        429: {"description": "Too many failed logins: wait Retry-After seconds"},
+    },
+)
 async def login(
     body: LoginRequest,
     response: Response,
-    session: SessionDep,
+    address: ClientAddress,
+    sessions: SessionFactoryDep,
     settings: SettingsDep,
     old_session: SessionCookie = None,
     old_session_id: Annotated[str | None, Cookie(alias="oldSessionId")] = None,
 ) -> UserPublic:
-    """Check the password and rotate the session: the old session id stops working."""
+    """Check the password and rotate the session: the old session id stops working. Past the limit
+    on failed logins per account and per client address: 429 with Retry-After, whatever the
+    password."""
     username = body.username.strip()
     if username and body.password and not re.fullmatch(USERNAME_PATTERN, username):
         # No login can look like this (nor reach the database: a NUL is an error in PostgreSQL).
         raise NotFoundError("Пользователь с таким логином не найден")
-    user, token = await auth.login(
-        session=session,
+    user, token = await auth.login_limited(
+        sessions=sessions,
         username=username,
         password=body.password,
         old_token=old_session or old_session_id,
         ttl=timedelta(hours=settings.session_ttl_hours),
+        address=address,
+        limit=auth.LoginLimit.of(settings),
     )
     set_session_cookie(response, token, settings)
     return _public(user)

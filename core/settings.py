@@ -65,9 +65,16 @@ class Settings(BaseSettings):
     activation_wrong_codes_per_shopper: int = Field(default=5, ge=1, le=1000)
     activation_wrong_codes_per_address: int = Field(default=20, ge=1, le=10_000)
     activation_window_minutes: float = Field(default=15.0, gt=0, le=24 * 60)
+    # Wrong passwords (services/auth.py: login_limited), the same way: per account and per client
+    # address within the window; past them 429 with Retry-After, a correct password included.
+    login_wrong_passwords_per_account: int = Field(default=10, ge=1, le=1000)
+    login_wrong_passwords_per_address: int = Field(default=50, ge=1, le=10_000)
+    login_window_minutes: float = Field(default=15.0, gt=0, le=24 * 60)
 
     access_log: bool = True
     session_ttl_hours: int = Field(default=24 * 14, ge=1)
+    # A session unused this long ends (beside the absolute `session_ttl_hours`).
+    session_idle_minutes: float = Field(default=24 * 60, gt=0)
     cookie_secure: bool = False
     registration_wait_seconds: float = Field(default=15.0, gt=0)
     search_cache_seconds: float = Field(default=5.0, ge=0)

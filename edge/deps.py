@@ -4,6 +4,7 @@ application (settings, a database session, the flows), built from the app's stat
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from typing import Annotated
 
 from fastapi import Cookie, Depends, Request
@@ -107,7 +108,11 @@ async def get_current_user(request: Request, token: SessionCookie = None) -> Use
     """The shopper behind the session cookie. Its own short transaction: a handler that then
     waits on a workflow must not hold a database connection meanwhile."""
     async with transaction(await get_session_factory(request)) as session:
-        return await auth.authenticate(session=session, token=token)
+        return await auth.authenticate(
+            session=session,
+            token=token,
+            idle=timedelta(minutes=(await get_settings(request)).session_idle_minutes),
+        )
 
 
 async def get_optional_user(request: Request, token: SessionCookie = None) -> User | None:

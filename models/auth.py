@@ -8,7 +8,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BeforeValidator
 from pydantic import Field as Bounded
-from sqlalchemy import Column
+from sqlalchemy import Column, Index
 from sqlmodel import Field, SQLModel
 
 from core.timeutil import UTCDateTime, utcnow
@@ -44,6 +44,9 @@ class User(UserBase, table=True):
     __tablename__ = "auth_user"
 
     id: int | None = Field(default=None, primary_key=True)
+    # The login lowered, unique: `SP5A9044T` and `sp5a9044t` are one login (stored as typed in
+    # `username`); services/auth.py sets it. (E-mails are lowered on the way in.)
+    username_key: str = Field(max_length=32, unique=True)
     password_hash: str = Field(max_length=255)
     registration_ref: str = Field(max_length=64, index=True)
     created_at: datetime = Field(
@@ -68,6 +71,25 @@ class UserSession(SQLModel, table=True):
     last_used_at: datetime | None = Field(
         default=None, sa_column=Column(UTCDateTime(), nullable=True)
     )
+
+
+class LoginAttempt(SQLModel, table=True):
+    """A login that did not open a session: a wrong password or an unknown login, for this login
+    (lowered) from this client address. A successful login and a refused (limited) one leave no
+    row; rows older than the window are pruned. services/auth.py: login_limited counts them
+    (core/attempts.py)."""
+
+    __tablename__ = "auth_login_attempt"
+    __table_args__ = (
+        Index("ix_auth_login_attempt_username_at", "username", "at"),
+        Index("ix_auth_login_attempt_address_at", "address", "at"),
+        Index("ix_auth_login_attempt_at", "at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    username: str = Field(max_length=32)
+    address: str = Field(max_length=64)  # the request's client host (IPv6 fits)
+    at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
 
 
 class PendingCredential(SQLModel, table=True):

@@ -8,23 +8,43 @@ import base64
 import hashlib
 import hmac
 import secrets
-from datetime import timedelta
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import delete, or_
+from sqlalchemy import delete, func, or_
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from core.attempts import AttemptLimit, limited
+from core.db import SessionFactory
 from core.errors import AlreadyExistsError, AuthError, NotFoundError, ValidationError
 from core.timeutil import utcnow
-from models.auth import OPERATOR, PendingCredential, SessionPublic, User, UserSession
+from models.auth import (
+    OPERATOR,
+    LoginAttempt,
+    PendingCredential,
+    SessionPublic,
+    User,
+    UserSession,
+)
+
+if TYPE_CHECKING:
+    from core.settings import Settings
 
 _hasher = PasswordHasher()  # argon2id with the library's RFC 9106 low-memory profile
+# Verified against when the login is unknown, so an unknown login costs what a wrong password
+# does (the 404 already says the login is unknown; the timing says nothing more).
+_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
 CREDENTIAL_TTL = timedelta(hours=1)
 # A session's "last used" is written at most this often: not a write on every request.
 SESSION_TOUCH = timedelta(minutes=5)
+# A session unused this long ends (settings.session_idle_minutes; this is its default).
+SESSION_IDLE = timedelta(days=1)
 EMAIL_TAKEN = {"email": "этот e-mail уже зарегистрирован"}
 
 
@@ -41,13 +61,18 @@ def password_matches(password_hash: str, password: str) -> bool:
         return False
 
 
+def _username_is(username: str) -> Any:
+    """The condition "User.username is `username`, whatever the case"."""
+    return col(User.username_key) == username.lower()
+
+
 def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
 async def get_user(*, session: AsyncSession, username: str) -> User:
     """The user with this login, or NotFoundError."""
-    user = (await session.exec(select(User).where(User.username == username))).first()
+    user = (await session.exec(select(User).where(_username_is(username)))).first()
     if user is None:
         raise NotFoundError("Пользователь не найден")
     return user
@@ -58,15 +83,15 @@ async def ensure_available(*, session: AsyncSession, username: str, email: str) 
     taken = (
         await session.exec(
             select(User.username, User.email).where(
-                or_(col(User.username) == username, col(User.email) == email)
+                or_(_username_is(username), func.lower(col(User.email)) == email.lower())
             )
         )
     ).all()
     fields = {}
     for found_username, found_email in taken:
-        if found_username == username:
+        if found_username.lower() == username.lower():
             fields["username"] = "этот логин уже занят"
-        if found_email == email:
+        if found_email.lower() == email.lower():
             fields["email"] = "этот e-mail уже зарегистрирован"
     if fields:
         raise AlreadyExistsError("Пользователь уже существует", fields=fields)
@@ -91,7 +116,7 @@ async def create_user(
     credential_id: str,
 ) -> User:
     """Create the user from a stashed credential; a retry with the same credential returns it."""
-    existing = (await session.exec(select(User).where(User.username == username))).first()
+    existing = (await session.exec(select(User).where(_username_is(username)))).first()
     if existing is not None:
         if existing.registration_ref == credential_id:
             return existing
@@ -103,6 +128,7 @@ async def create_user(
         raise NotFoundError("Срок регистрации истёк, заполните форму ещё раз")
     user = User(
         username=username,
+        username_key=username.lower(),
         first_name=first_name,
         last_name=last_name,
         email=email,
@@ -114,7 +140,7 @@ async def create_user(
     await session.delete(credential)
     try:
         await session.flush()
-    except IntegrityError as exc:
+    except IntegrityError as exc:  # a registration of a case twin (or of the e-mail) raced this
         raise AlreadyExistsError(
             "Пользователь уже существует", fields={"email": "этот e-mail уже зарегистрирован"}
         ) from exc
@@ -142,10 +168,14 @@ async def login(
     """Check the password and open a new session (the old one, if any, ends); returns the token."""
     if not username or not password:
         raise ValidationError("Username and password should be provided: укажите логин и пароль")
-    user = (await session.exec(select(User).where(User.username == username))).first()
+    user = (await session.exec(select(User).where(_username_is(username)))).first()
+    # Off the event loop (argon2 takes ~50 ms of CPU), and for an unknown login too.
+    matches = await asyncio.to_thread(
+        password_matches, _DUMMY_HASH if user is None else user.password_hash, password
+    )
     if user is None:
         raise NotFoundError("Пользователь с таким логином не найден")
-    if not password_matches(user.password_hash, password):
+    if not matches:
         raise AuthError("Неверный логин или пароль")
     if old_token:
         await logout(session=session, token=old_token)
@@ -165,18 +195,82 @@ async def login(
     return user, token
 
 
+@dataclass(frozen=True)
+class LoginLimit:
+    """At most `per_account` wrong passwords for one login and `per_address` from one client
+    address within the last `window`."""
+
+    per_account: int
+    per_address: int
+    window: timedelta
+
+    @classmethod
+    def of(cls, settings: Settings) -> LoginLimit:
+        return cls(
+            per_account=settings.login_wrong_passwords_per_account,
+            per_address=settings.login_wrong_passwords_per_address,
+            window=timedelta(minutes=settings.login_window_minutes),
+        )
+
+
+async def login_limited(
+    *,
+    sessions: SessionFactory,
+    username: str,
+    password: str,
+    old_token: str | None,
+    ttl: timedelta,
+    address: str,
+    limit: LoginLimit,
+    clock: Callable[[], datetime] = utcnow,
+) -> tuple[User, str]:
+    """`login` behind the limit on wrong passwords (core/attempts.py `limited`, as gift card
+    codes): once the login (any case) or the client address has `limit` failed logins within the
+    window, TooManyAttemptsError — for the correct password too. A wrong password and an unknown
+    login count; a successful login, an empty field and a refused try do not."""
+    if not username or not password:
+        raise ValidationError("Username and password should be provided: укажите логин и пароль")
+
+    async def attempt(session: AsyncSession) -> tuple[User, str]:
+        return await login(
+            session=session, username=username, password=password, old_token=old_token, ttl=ttl
+        )
+
+    return await limited(
+        sessions=sessions,
+        table=LoginAttempt,
+        subject=username.lower(),
+        address=address,
+        limit=AttemptLimit(
+            per_subject=limit.per_account, per_address=limit.per_address, window=limit.window
+        ),
+        attempt=attempt,
+        refusal=lambda minutes: (
+            f"Слишком много попыток входа. Попробуйте снова через {minutes} мин."
+        ),
+        clock=clock,
+    )
+
+
 async def logout(*, session: AsyncSession, token: str) -> None:
     """End the session; the token stops working at once."""
     await session.exec(delete(UserSession).where(col(UserSession.token_hash) == _token_hash(token)))
 
 
-async def authenticate(*, session: AsyncSession, token: str | None) -> User:
-    """The user behind a live session token, or AuthError."""
+async def authenticate(
+    *, session: AsyncSession, token: str | None, idle: timedelta = SESSION_IDLE
+) -> User:
+    """The user behind a live session token, or AuthError: past its absolute expiry, or unused
+    for `idle` (its `last_used_at` is at most SESSION_TOUCH behind)."""
     if not token:
         raise AuthError("Войдите в магазин")
     found = await session.get(UserSession, _token_hash(token))
     now = utcnow()
-    if found is None or found.expires_at <= now:
+    if (
+        found is None
+        or found.expires_at <= now
+        or (found.last_used_at or found.created_at) <= now - idle
+    ):
         raise AuthError("Сессия истекла, войдите снова")
     user = await session.get(User, found.user_id)
     if user is None:
@@ -188,10 +282,12 @@ async def authenticate(*, session: AsyncSession, token: str | None) -> User:
 
 
 async def grant_operator(*, session: AsyncSession, username: str) -> User:
-    """Make the user an operator (the operators' area); NotFoundError for an unknown login."""
+    """Make the user an operator (the operators' area); NotFoundError for an unknown login. Every
+    session of the user ends: the new privilege comes with a new login, never an old cookie."""
     user = await get_user(session=session, username=username)
     user.role = OPERATOR
     session.add(user)
+    await session.exec(delete(UserSession).where(col(UserSession.user_id) == user.id))
     await session.flush()
     return user
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -16,13 +15,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from core.db import SessionFactory, get_or_create, transaction
+from core.attempts import AttemptLimit, limited
+from core.db import SessionFactory, get_or_create
 from core.errors import (
     ConflictError,
     InsufficientFundsError,
     NotFoundError,
     OperationInFlightError,
-    TooManyAttemptsError,
     ValidationError,
 )
 from core.money import format_roubles
@@ -276,9 +275,6 @@ async def activate_gift_card(*, session: AsyncSession, username: str, code: str)
 
 # --- the limit on wrong activation codes --------------------------------------------------------
 
-PRUNE_BATCH = 500  # attempts past the window removed per recorded one: bounded work per request
-ADDRESS_LENGTH = 64  # the column's width; an IPv6 address takes at most 45
-
 
 @dataclass(frozen=True)
 class ActivationLimit:
@@ -307,84 +303,30 @@ async def activate_gift_card_limited(
     limit: ActivationLimit,
     clock: Callable[[], datetime] = utcnow,
 ) -> GiftCard:
-    """`activate_gift_card` behind the limit on wrong codes: once the shopper or the client
-    address has `limit` wrong codes within the window, TooManyAttemptsError — for a correct code
-    too, or the refusal would be a hint. A wrong code (or one someone else activated) counts; a
-    correct activation, a malformed code and a refused try do not.
-
-    It runs its own two transactions, since a wrong code must stay counted although the caller
-    sees NotFoundError: (1) this try is recorded and committed, older ones pruned; (2) the tries
-    of the window other than this one are counted: past a limit this try is removed and refused,
-    else the card is bound (and the try removed if the code was right). As every try counts only
-    after its own record is committed, of tries racing the last to commit sees all the others:
-    never more than the limit of wrong codes pass, however many race (racing tries can only
-    refuse one another early)."""
+    """`activate_gift_card` behind the limit on wrong codes (core/attempts.py `limited`): once the
+    shopper or the client address has `limit` wrong codes within the window,
+    TooManyAttemptsError — for a correct code too, or the refusal would be a hint. A wrong code
+    (or one someone else activated) counts; a correct activation, a malformed code and a refused
+    try do not."""
     normalized = normalize_code(code)  # malformed: refused before it counts
-    moment = clock()
-    async with transaction(sessions) as session:
-        attempt = await _record_attempt(session, username, address, moment, limit.window)
-    async with transaction(sessions) as session:
-        wait = await _wait_left(session, attempt, limit)
-        if wait is None:
-            card = await activate_gift_card(session=session, username=username, code=normalized)
-            await _forget_attempt(session, attempt)  # a correct code does not count
-            return card
-        await _forget_attempt(session, attempt)  # nor does a refused one
-    seconds = max(1, math.ceil(wait.total_seconds()))
-    raise TooManyAttemptsError(
-        f"Слишком много неверных кодов. Попробуйте снова через {math.ceil(seconds / 60)} мин.",
-        retry_after_seconds=seconds,
+
+    async def activate(session: AsyncSession) -> GiftCard:
+        return await activate_gift_card(session=session, username=username, code=normalized)
+
+    return await limited(
+        sessions=sessions,
+        table=ActivationAttempt,
+        subject=username,
+        address=address,
+        limit=AttemptLimit(
+            per_subject=limit.per_shopper, per_address=limit.per_address, window=limit.window
+        ),
+        attempt=activate,
+        refusal=lambda minutes: (
+            f"Слишком много неверных кодов. Попробуйте снова через {minutes} мин."
+        ),
+        clock=clock,
     )
-
-
-async def _record_attempt(
-    session: AsyncSession, username: str, address: str, moment: datetime, window: timedelta
-) -> ActivationAttempt:
-    # SKIP LOCKED (PostgreSQL; SQLite has one writer anyway): two tries pruning at once never
-    # wait for, or deadlock on, each other's rows.
-    stale = (
-        select(ActivationAttempt.id)
-        .where(col(ActivationAttempt.at) <= moment - window)
-        .limit(PRUNE_BATCH)
-        .with_for_update(skip_locked=True)
-    )
-    await session.exec(delete(ActivationAttempt).where(col(ActivationAttempt.id).in_(stale)))
-    attempt = ActivationAttempt(username=username, address=address[:ADDRESS_LENGTH], at=moment)
-    session.add(attempt)
-    await session.flush()
-    return attempt
-
-
-async def _wait_left(
-    session: AsyncSession, attempt: ActivationAttempt, limit: ActivationLimit
-) -> timedelta | None:
-    """How long until both the shopper and the address are under their limits again, not
-    counting `attempt`; None if they are now."""
-    waits: list[timedelta] = []
-    for column, value, most in (
-        (ActivationAttempt.username, attempt.username, limit.per_shopper),
-        (ActivationAttempt.address, attempt.address, limit.per_address),
-    ):
-        # The `most`-th newest other try: while it is in the window, so are `most` tries.
-        found = await session.exec(
-            select(ActivationAttempt.at)
-            .where(
-                col(column) == value,
-                col(ActivationAttempt.at) > attempt.at - limit.window,
-                col(ActivationAttempt.id) != attempt.id,
-            )
-            .order_by(col(ActivationAttempt.at).desc())
-            .offset(most - 1)
-            .limit(1)
-        )
-        at = found.first()
-        if at is not None:
-            waits.append(at + limit.window - attempt.at)
-    return max(waits, default=None)
-
-
-async def _forget_attempt(session: AsyncSession, attempt: ActivationAttempt) -> None:
-    await session.exec(delete(ActivationAttempt).where(col(ActivationAttempt.id) == attempt.id))
 
 
 async def gift_cards(*, session: AsyncSession, username: str) -> list[GiftCard]:
