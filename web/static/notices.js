@@ -41,8 +41,12 @@
     setTimeout(() => toast.remove(), TOAST_MS);
   }
 
+  // Only the pages where a shopper follows their orders keep a stream open: a long-lived
+  // connection on every page would take one of the browser's few connections to the store.
+  const LISTENING = /^\/(orders|notifications|account)(\/|$)/;
+
   function listen() {
-    if (!("EventSource" in window)) return;
+    if (!("EventSource" in window) || !LISTENING.test(window.location.pathname)) return;
     const kept = localStorage.getItem(LAST_KEY);
     const after = kept && /^\d+$/.test(kept) ? kept : "0";
     const source = new EventSource(`/notifications/stream?after=${after}`);
