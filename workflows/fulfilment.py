@@ -83,6 +83,8 @@ class FulfilmentWorkflow:
             order_id=data.order_id, username=data.username, kind=data.delivery.kind
         )
         self._cancel: CancelRequest | None = None
+        # Here, not in `run`: an operator's first move may be handled before `run` starts.
+        self._state.timeline.append(StageEvent("PICKING", self._now()))
 
     @workflow.query(name=refs.Fulfilment.state.name)
     def state(self) -> FulfilmentState:
@@ -166,8 +168,7 @@ class FulfilmentWorkflow:
         workflow.upsert_search_attributes(
             [CUSTOMER_ID.value_set(data.username), ORDER_ID.value_set(data.order_id)]
         )
-        self._state.timeline.append(StageEvent("PICKING", self._now()))
-        workflow.upsert_search_attributes([FLOW_STATUS.value_set("PICKING")])
+        workflow.upsert_search_attributes([FLOW_STATUS.value_set(self._state.stage)])
         await self._notify("PICKING", NOTICES["PICKING"])
         while self._state.stage not in FULFILMENT_ENDED:
             if self._state.stage == "AT_PICKUP_POINT":
