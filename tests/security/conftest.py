@@ -1,5 +1,5 @@
-"""The same `shop` and `seeded` fixtures as tests/api/conftest.py, wired from the same support
-functions (tests/support/shop.py `open_shop`, tests/support/auth.py `login_shopper`)."""
+"""The API tests' `shop` and `seeded` (tests/support/shop_fixtures.py), and the shop with secure
+cookies."""
 
 from __future__ import annotations
 
@@ -10,31 +10,9 @@ from temporalio.testing import WorkflowEnvironment
 
 from core.db import SessionFactory
 from tests.conftest import BankEmulator
-from tests.support.auth import login_shopper
 from tests.support.shop import Shop, open_shop
-
-
-@pytest.fixture
-async def shop(
-    sessions: SessionFactory,
-    dev_server_env: WorkflowEnvironment,
-    couriers_url: str,
-    bank_emulator: BankEmulator,
-) -> AsyncIterator[Shop]:
-    async with open_shop(sessions, dev_server_env, couriers_url, bank_emulator) as running:
-        yield running
-
-
-@pytest.fixture
-async def seeded(
-    seeded_sessions: SessionFactory,
-    dev_server_env: WorkflowEnvironment,
-    couriers_url: str,
-    bank_emulator: BankEmulator,
-) -> AsyncIterator[Shop]:
-    """The shop on a copy of the sample catalogue, with a logged-in shopper."""
-    async with open_shop(seeded_sessions, dev_server_env, couriers_url, bank_emulator) as running:
-        yield await login_shopper(running)
+from tests.support.shop_fixtures import seeded as seeded
+from tests.support.shop_fixtures import shop as shop
 
 
 @pytest.fixture
