@@ -39,7 +39,7 @@ from models.auth import (
     UserPublic,
 )
 from models.payloads_account import EmailChangeState
-from services import auth
+from services import auth, auth_limits
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 
@@ -55,12 +55,21 @@ def _public(user: User | RegisterRequest) -> UserPublic:
         202: {"description": "Accepted; the account is still being set up"},
         400: {},
         409: {},
+        429: {"description": "Too many registrations for the e-mail or from the address"},
     },
 )
 async def register(
-    body: RegisterRequest, settings: SettingsDep, sessions: SessionFactoryDep, temporal: TemporalDep
+    body: RegisterRequest,
+    address: ClientAddress,
+    settings: SettingsDep,
+    sessions: SessionFactoryDep,
+    temporal: TemporalDep,
 ) -> JSONResponse:
-    """Register a new customer: auth user, wallet, payment profile, notifications, welcome mail."""
+    """Register a new customer: auth user, wallet, payment profile, notifications, welcome mail.
+    Past the limit on registrations per e-mail and per client address: 429 with Retry-After."""
+    await auth_limits.admit_registration(
+        sessions=sessions, email=body.email, address=address, settings=settings
+    )
     finished = await register_customer(
         data=body, sessions=sessions, temporal=temporal, settings=settings
     )
@@ -95,14 +104,14 @@ async def login(
     if username and body.password and not re.fullmatch(USERNAME_PATTERN, username):
         # No login can look like this (nor reach the database: a NUL is an error in PostgreSQL).
         raise NotFoundError("Пользователь с таким логином не найден")
-    user, token = await auth.login_limited(
+    user, token = await auth_limits.login_limited(
         sessions=sessions,
         username=username,
         password=body.password,
         old_token=old_session or old_session_id,
         ttl=timedelta(hours=settings.session_ttl_hours),
         address=address,
-        limit=auth.LoginLimit.of(settings),
+        limit=auth_limits.LoginLimit.of(settings),
     )
     set_session_cookie(response, token, settings)
     return _public(user)

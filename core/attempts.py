@@ -1,9 +1,10 @@
-"""A limit on failed tries (wrong gift card codes, wrong passwords), counted in the database per
-subject (a shopper, an account) and per client address within a sliding window.
+"""A limit on tries counted in the database per subject (a shopper, an account, an e-mail) and per
+client address within a sliding window: `limited` counts failed tries (wrong gift card codes,
+wrong passwords), `admitted` every try (registrations).
 
 Generic over the table: each domain keeps its own attempts table (models/billing.py
-ActivationAttempt, models/auth.py LoginAttempt) with the columns of `AttemptRow`, and passes its
-class here; core knows no model."""
+ActivationAttempt, models/auth.py LoginAttempt, RegistrationAttempt) with the columns of
+`AttemptRow`, and passes its class here; core knows no model."""
 
 from __future__ import annotations
 
@@ -89,8 +90,36 @@ async def limited(
             await _forget(session, table, row)  # a success does not count
             return result
         await _forget(session, table, row)  # nor does a refused try
+    raise _refused(wait, refusal)
+
+
+async def admitted(
+    *,
+    sessions: SessionFactory,
+    table: type[Any],
+    subject: str,
+    address: str,
+    limit: AttemptLimit,
+    refusal: Callable[[int], str],
+    clock: Callable[[], datetime] = utcnow,
+) -> None:
+    """Count this try, whatever comes of it, and let it through unless the subject or the address
+    already has `limit` tries within the window: then TooManyAttemptsError (a refused try does
+    not count). Racing tries are bounded as in `limited`."""
+    moment = clock()
+    async with transaction(sessions) as session:
+        row = await _record(session, table, subject, address, moment, limit.window)
+    async with transaction(sessions) as session:
+        wait = await _wait_left(session, table, row, limit)
+        if wait is None:
+            return
+        await _forget(session, table, row)
+    raise _refused(wait, refusal)
+
+
+def _refused(wait: timedelta, refusal: Callable[[int], str]) -> TooManyAttemptsError:
     seconds = wait_seconds(wait)
-    raise TooManyAttemptsError(refusal(wait_minutes(seconds)), retry_after_seconds=seconds)
+    return TooManyAttemptsError(refusal(wait_minutes(seconds)), retry_after_seconds=seconds)
 
 
 async def _record(

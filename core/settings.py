@@ -65,11 +65,18 @@ class Settings(BaseSettings):
     activation_wrong_codes_per_shopper: int = Field(default=5, ge=1, le=1000)
     activation_wrong_codes_per_address: int = Field(default=20, ge=1, le=10_000)
     activation_window_minutes: float = Field(default=15.0, gt=0, le=24 * 60)
-    # Wrong passwords (services/auth.py: login_limited), the same way: per account and per client
-    # address within the window; past them 429 with Retry-After, a correct password included.
+    # Wrong passwords (services/auth_limits.py: login_limited), the same way: per account and per
+    # client address within the window; past them 429 with Retry-After, a correct password too.
     login_wrong_passwords_per_account: int = Field(default=10, ge=1, le=1000)
     login_wrong_passwords_per_address: int = Field(default=50, ge=1, le=10_000)
     login_window_minutes: float = Field(default=15.0, gt=0, le=24 * 60)
+
+    # Registrations (services/auth_limits.py: admit_registration), every one counted: per e-mail (a
+    # stranger's mailbox is not flooded with welcome mail) and per client address within the
+    # window; past them 429 with Retry-After.
+    registrations_per_email: int = Field(default=3, ge=1, le=1000)
+    registrations_per_address: int = Field(default=20, ge=1, le=100_000)
+    registration_window_minutes: float = Field(default=60.0, gt=0, le=24 * 60)
 
     access_log: bool = True
     session_ttl_hours: int = Field(default=24 * 14, ge=1)

@@ -76,7 +76,7 @@ class UserSession(SQLModel, table=True):
 class LoginAttempt(SQLModel, table=True):
     """A login that did not open a session: a wrong password or an unknown login, for this login
     (lowered) from this client address. A successful login and a refused (limited) one leave no
-    row; rows older than the window are pruned. services/auth.py: login_limited counts them
+    row; rows older than the window are pruned. services/auth_limits.py: login_limited counts them
     (core/attempts.py)."""
 
     __tablename__ = "auth_login_attempt"
@@ -89,6 +89,24 @@ class LoginAttempt(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     username: str = Field(max_length=32)
     address: str = Field(max_length=64)  # the request's client host (IPv6 fits)
+    at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
+
+
+class RegistrationAttempt(SQLModel, table=True):
+    """A registration tried (whatever came of it) for this e-mail (lowered; the column keeps the
+    attempts tables' name) from this client address; rows older than the window are pruned.
+    services/auth_limits.py: admit_registration counts them (core/attempts.py `admitted`)."""
+
+    __tablename__ = "auth_registration_attempt"
+    __table_args__ = (
+        Index("ix_auth_registration_attempt_username_at", "username", "at"),
+        Index("ix_auth_registration_attempt_address_at", "address", "at"),
+        Index("ix_auth_registration_attempt_at", "at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    username: str = Field(max_length=254)
+    address: str = Field(max_length=64)
     at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
 
 

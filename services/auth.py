@@ -8,9 +8,7 @@ import base64
 import hashlib
 import hmac
 import secrets
-from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from argon2 import PasswordHasher
@@ -20,13 +18,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from core.attempts import AttemptLimit, limited
-from core.db import SessionFactory
 from core.errors import AlreadyExistsError, AuthError, NotFoundError, ValidationError
 from core.timeutil import utcnow
 from models.auth import (
     OPERATOR,
-    LoginAttempt,
     PendingCredential,
     SessionPublic,
     User,
@@ -34,7 +29,7 @@ from models.auth import (
 )
 
 if TYPE_CHECKING:
-    from core.settings import Settings
+    pass
 
 _hasher = PasswordHasher()  # argon2id with the library's RFC 9106 low-memory profile
 # Verified against when the login is unknown, so an unknown login costs what a wrong password
@@ -193,63 +188,6 @@ async def login(
     )
     await session.flush()
     return user, token
-
-
-@dataclass(frozen=True)
-class LoginLimit:
-    """At most `per_account` wrong passwords for one login and `per_address` from one client
-    address within the last `window`."""
-
-    per_account: int
-    per_address: int
-    window: timedelta
-
-    @classmethod
-    def of(cls, settings: Settings) -> LoginLimit:
-        return cls(
-            per_account=settings.login_wrong_passwords_per_account,
-            per_address=settings.login_wrong_passwords_per_address,
-            window=timedelta(minutes=settings.login_window_minutes),
-        )
-
-
-async def login_limited(
-    *,
-    sessions: SessionFactory,
-    username: str,
-    password: str,
-    old_token: str | None,
-    ttl: timedelta,
-    address: str,
-    limit: LoginLimit,
-    clock: Callable[[], datetime] = utcnow,
-) -> tuple[User, str]:
-    """`login` behind the limit on wrong passwords (core/attempts.py `limited`, as gift card
-    codes): once the login (any case) or the client address has `limit` failed logins within the
-    window, TooManyAttemptsError — for the correct password too. A wrong password and an unknown
-    login count; a successful login, an empty field and a refused try do not."""
-    if not username or not password:
-        raise ValidationError("Username and password should be provided: укажите логин и пароль")
-
-    async def attempt(session: AsyncSession) -> tuple[User, str]:
-        return await login(
-            session=session, username=username, password=password, old_token=old_token, ttl=ttl
-        )
-
-    return await limited(
-        sessions=sessions,
-        table=LoginAttempt,
-        subject=username.lower(),
-        address=address,
-        limit=AttemptLimit(
-            per_subject=limit.per_account, per_address=limit.per_address, window=limit.window
-        ),
-        attempt=attempt,
-        refusal=lambda minutes: (
-            f"Слишком много попыток входа. Попробуйте снова через {minutes} мин."
-        ),
-        clock=clock,
-    )
 
 
 async def logout(*, session: AsyncSession, token: str) -> None:

@@ -1,4 +1,4 @@
-"""The limit on failed logins (services/auth.py `login_limited` over core/attempts.py): wrong
+"""The limit on failed logins (services/auth_limits.py `login_limited` over core/attempts.py): wrong
 passwords answer 401 up to the limit per account (10 by default), then 429 with Retry-After in the
 spec's error shape — for the right password too; another account from another client address is
 not limited; per client address over any logins; once the window has passed, login works again."""
@@ -13,7 +13,7 @@ import pytest
 from core.db import SessionFactory, transaction
 from core.errors import AuthError, NotFoundError, TooManyAttemptsError
 from core.timeutil import utcnow
-from services import auth
+from services import auth, auth_limits
 from tests.support.auth import new_customer, register
 from tests.support.errors import assert_error
 from tests.support.shop import Shop, api_settings
@@ -82,10 +82,10 @@ async def _login(
     password: str,
     *,
     address: str = "10.0.0.1",
-    limit: auth.LoginLimit,
+    limit: auth_limits.LoginLimit,
     after: timedelta = timedelta(0),
 ) -> str:
-    _, token = await auth.login_limited(
+    _, token = await auth_limits.login_limited(
         sessions=sessions,
         username=username,
         password=password,
@@ -101,7 +101,7 @@ async def _login(
 async def test_limit_per_address_counts_unknown_logins_and_other_accounts(
     sessions: SessionFactory,
 ) -> None:
-    limit = auth.LoginLimit(per_account=100, per_address=3, window=WINDOW)
+    limit = auth_limits.LoginLimit(per_account=100, per_address=3, window=WINDOW)
     await _user(sessions, "alice")
     with pytest.raises(NotFoundError):
         await _login(sessions, "nobody", "x" * 8, limit=limit)
@@ -117,7 +117,7 @@ async def test_limit_per_address_counts_unknown_logins_and_other_accounts(
 
 
 async def test_login_works_again_once_the_window_has_passed(sessions: SessionFactory) -> None:
-    limit = auth.LoginLimit(per_account=2, per_address=100, window=WINDOW)
+    limit = auth_limits.LoginLimit(per_account=2, per_address=100, window=WINDOW)
     await _user(sessions, "bob")
     for _ in range(2):
         with pytest.raises(AuthError):
@@ -129,7 +129,7 @@ async def test_login_works_again_once_the_window_has_passed(sessions: SessionFac
 
 
 async def test_a_successful_login_does_not_count(sessions: SessionFactory) -> None:
-    limit = auth.LoginLimit(per_account=1, per_address=1, window=WINDOW)
+    limit = auth_limits.LoginLimit(per_account=1, per_address=1, window=WINDOW)
     await _user(sessions, "carol")
     for _ in range(3):
         assert await _login(sessions, "carol", "correct horse", limit=limit)

@@ -98,6 +98,8 @@ def store_env(data_dir: Path, ports: dict[str, int]) -> dict[str, str]:
             # A bank payment left on the bank's page is given up soon, to test the retry.
             "SHOP_BANK_WAIT_MINUTES": "2",
             "SHOP_BANK_POLL_SECONDS": "5",
+            # Every browser test registers its shoppers from this one address.
+            "SHOP_REGISTRATIONS_PER_ADDRESS": "100000",
             "PYTHONUNBUFFERED": "1",
         }
     )
