@@ -36,7 +36,7 @@ from bench.rawhttp import RawHTTPError, raw_client
 from bench.workload import CacheEstimate, cache_key, estimate_cache
 from core.db import create_engine
 from core.errors import DomainError
-from services import store
+from flows.catalogue import Catalogue
 
 ROOT = Path(__file__).resolve().parent.parent
 Kind = Literal["trivial-http", "search-http-cache", "search-http-nocache", "search-inprocess"]
@@ -169,11 +169,11 @@ def _target(phase: Phase, query: str) -> tuple[str, dict[str, str | int] | None]
 @asynccontextmanager
 async def _in_process(phase: Phase) -> AsyncIterator[Request]:
     engine = create_engine(phase.target)
+    catalogue = Catalogue(engine, cache_seconds=0)  # what the API runs, typos corrected, no cache
 
     async def search(index: int) -> str | None:
         try:
-            async with engine.connect() as conn:
-                await store.search(conn=conn, query=phase.queries[index], page_size=phase.page_size)
+            await catalogue.search(phase.queries[index], 1, phase.page_size)
         except DomainError as error:
             return f"{type(error).__name__}: {error}"
         return None

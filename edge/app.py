@@ -31,7 +31,7 @@ from edge.headers import SecurityHeadersMiddleware
 from edge.limits import BodyLimitMiddleware, UrlCharactersMiddleware
 from flows.catalogue import Catalogue
 from flows.engine import LazyTemporalClient
-from web import account_pages, money_pages, operator_pages, order_pages, pages
+from web import account_pages, catalog_pages, money_pages, operator_pages, order_pages, pages
 
 
 def create_app(
@@ -97,6 +97,7 @@ def create_app(
     app.include_router(account_pages.router)
     app.include_router(order_pages.router)
     app.include_router(operator_pages.router)
+    app.include_router(catalog_pages.router)
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=pages.STATIC_DIR), name="static")
     return app

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from sqlalchemy import CheckConstraint, Column, Enum, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, Column, Enum, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from models.base import CamelModel, Roubles
@@ -34,13 +34,36 @@ class Category(SQLModel, table=True):
 
 class Product(SQLModel, table=True):
     __tablename__ = "store_product"
-    __table_args__ = (CheckConstraint("price_kopecks > 0", name="product_price_positive"),)
+    __table_args__ = (
+        CheckConstraint("price_kopecks > 0", name="product_price_positive"),
+        # A category's page by popularity or price, read in index order, either way round
+        # (migration 0011); the home page's bestsellers.
+        Index("ix_store_product_category_sold", "category_id", "sold", "id"),
+        Index("ix_store_product_category_price", "category_id", "price_kopecks", "id"),
+        Index("ix_store_product_sold", "sold", "id"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(max_length=200)
     description: str = Field(sa_column=Column(Text, nullable=False))
     price_kopecks: int
     category_id: int = Field(foreign_key="store_category.id", index=True)
+    # Units sold: popularity. Raised when checkout turns a hold into a sale, lowered when a sale
+    # is given back (services/stock.py); the sample catalogue starts with plausible figures.
+    sold: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+
+
+class SearchWord(SQLModel, table=True):
+    """A word of the catalogue's names and descriptions as written (lower case, ё→е), its stem,
+    and how many products use it: what a mistyped query word is corrected to (core/spelling.py).
+    Written with the search index (services/store.py index_products)."""
+
+    __tablename__ = "store_search_word"
+
+    id: int | None = Field(default=None, primary_key=True)
+    word: str = Field(max_length=64, unique=True)
+    stem: str = Field(max_length=64)
+    products: int = 0
 
 
 class Stock(SQLModel, table=True):
@@ -97,6 +120,56 @@ class SearchPage(CamelModel):
     page_size: int
     has_more: bool
     items: list[ProductCard]
+    # When the query as typed found nothing: the corrected query these items were found for
+    # («Вы искали: …»); pages after the first are asked with it.
+    corrected: str | None = None
+
+
+class Suggestion(CamelModel):
+    """GET /store/suggest: a product offered while the shopper types."""
+
+    id: int
+    name: str
+
+
+class CategoryRef(CamelModel):
+    id: int
+    name: str
+    slug: str
+
+
+class CategorySummary(CategoryRef):
+    """A category with how many products it has; counting stops at a cap (`count_capped`)."""
+
+    product_count: int
+    count_capped: bool = False
+
+
+class CategoryPage(CamelModel):
+    """GET /store/category: a page of a category's products, sorted and filtered as asked."""
+
+    category: CategoryRef
+    sort: str
+    price_from: Roubles | None = None
+    price_to: Roubles | None = None
+    store_id: int | None = None
+    page: int
+    page_size: int
+    has_more: bool
+    items: list[ProductCard]
+
+
+class CategoryShelf(CamelModel):
+    category: CategoryRef
+    items: list[ProductCard]
+
+
+class Showcase(CamelModel):
+    """The goods to look at first: the categories, the bestsellers, and a few categories' own."""
+
+    categories: list[CategorySummary]
+    popular: list[ProductCard]
+    shelves: list[CategoryShelf]
 
 
 class HoldState(StrEnum):

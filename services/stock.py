@@ -3,13 +3,18 @@
 Every operation is keyed by the order id and idempotent, so a retried activity changes nothing
 twice. Units are taken with conditional updates (`quantity - reserved >= n`), so concurrent
 checkouts of the last units can never take stock below zero on SQLite or PostgreSQL.
+
+A confirmed sale is counted in `store_product.sold` (the catalogue's popularity) in the same
+transaction, and a sale given back (a failed confirmation's undo, a paid order cancelled or
+returned from the pickup point) is counted out again: `sold` is net units sold.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Iterable, Sequence
 
-from sqlalchemy import text
+from sqlalchemy import TextClause, text
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -84,15 +89,40 @@ async def hold_stock(
     return held
 
 
+# `store_product.sold`, the popularity the catalogue sorts by; never below zero on the way down,
+# should a sale be given back that predates the counter.
+_SOLD_MORE = text("UPDATE store_product SET sold = sold + :n WHERE id = :p")
+_SOLD_LESS = text(
+    "UPDATE store_product SET sold = CASE WHEN sold > :n THEN sold - :n ELSE 0 END WHERE id = :p"
+)
+
+
+async def _count_sales(
+    session: AsyncSession, holds: Iterable[StockHold], statement: TextClause
+) -> None:
+    """Count the holds' units in (or out of) the products' `sold`: one UPDATE per product, in
+    product id order and after every stock row, so two checkouts of one product never wait on
+    each other's rows crosswise."""
+    units: Counter[int] = Counter()
+    for hold in holds:
+        units[hold.product_id] += hold.quantity
+    conn = await session.connection()
+    for product_id in sorted(units):
+        await conn.execute(statement, {"n": units[product_id], "p": product_id})
+
+
 async def release_stock(*, session: AsyncSession, order_id: str) -> int:
     """Give the order's stock back: held units stop being reserved, confirmed units return to
-    the shelf. Returns how many units came back; 0 when there was nothing to release."""
+    the shelf and are no longer counted as sold. Returns how many units came back; 0 when there
+    was nothing to release."""
     returned = 0
+    unsold: list[StockHold] = []
     for hold in await holds_of(session=session, order_id=order_id):
         if hold.state == HoldState.HELD:
             statement = "UPDATE store_stock SET reserved = reserved - :n"
         elif hold.state == HoldState.CONFIRMED:
             statement = "UPDATE store_stock SET quantity = quantity + :n"
+            unsold.append(hold)
         else:
             continue
         await (await session.connection()).execute(
@@ -102,6 +132,7 @@ async def release_stock(*, session: AsyncSession, order_id: str) -> int:
         hold.state = HoldState.RELEASED
         session.add(hold)
         returned += hold.quantity
+    await _count_sales(session, unsold, _SOLD_LESS)
     picking = (
         await session.exec(select(PickingCase).where(PickingCase.order_id == order_id))
     ).first()
@@ -113,13 +144,13 @@ async def release_stock(*, session: AsyncSession, order_id: str) -> int:
 
 
 async def confirm_stock(*, session: AsyncSession, order_id: str) -> PickingCase:
-    """Turn the order's holds into a sale and open its picking case (idempotent)."""
+    """Turn the order's holds into a sale, counted in the products' `sold`, and open its picking
+    case (idempotent: only holds still HELD are sold, so a retry counts nothing twice)."""
     holds = await holds_of(session=session, order_id=order_id)
     if not any(h.state in (HoldState.HELD, HoldState.CONFIRMED) for h in holds):
         raise OutOfStockError("Резерв товара истёк: оформите заказ заново")
-    for hold in holds:
-        if hold.state != HoldState.HELD:
-            continue
+    selling = [hold for hold in holds if hold.state == HoldState.HELD]
+    for hold in selling:
         await (await session.connection()).execute(
             text(
                 "UPDATE store_stock SET quantity = quantity - :n, reserved = reserved - :n"
@@ -129,6 +160,7 @@ async def confirm_stock(*, session: AsyncSession, order_id: str) -> PickingCase:
         )
         hold.state = HoldState.CONFIRMED
         session.add(hold)
+    await _count_sales(session, selling, _SOLD_MORE)
     case, _ = await get_or_create(session, PickingCase, {"status": "OPEN"}, order_id=order_id)
     await session.flush()
     return case

@@ -6,7 +6,7 @@ is two or three indexed queries, and ORM objects would only add cost on the hott
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -16,7 +16,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from core.errors import NotFoundError, ValidationError
 from core.money import to_roubles
-from core.text import MAX_QUERY_CHARS, query_terms, stems
+from core.text import MAX_QUERY_CHARS, query_terms, stem, stems, words
 from models.store import (
     Category,
     Product,
@@ -33,7 +33,7 @@ MAX_PAGE_SIZE = 60
 MAX_RESULTS = 1000  # deepest result a shopper can page to
 # Ranking looks at the first CANDIDATES matches: the cost of a query stays bounded however common
 # its words are in a million products.
-CANDIDATES = 2000
+CANDIDATES = 500
 
 
 def image_url(product_id: int) -> str:
@@ -124,6 +124,63 @@ async def index_products(
             " || setweight(to_tsvector('simple', :body), 'B'))"
         )
     await conn.execute(text(statement), params)
+    await _count_words(conn, documents)
+
+
+MAX_WORD = 64  # the vocabulary's column; longer "words" are codes nobody types
+
+
+async def _count_words(conn: AsyncConnection, documents: Sequence[tuple[int, str, str]]) -> None:
+    """Add the documents' words to the vocabulary spelling correction draws on, each counted
+    once per product."""
+    counts = Counter(
+        word
+        for _, name, body in documents
+        for word in set(words(name)) | set(words(body))
+        if 3 <= len(word) <= MAX_WORD and not word.isdigit()
+    )
+    if counts:
+        await conn.execute(
+            text(
+                "INSERT INTO store_search_word(word, stem, products) VALUES (:word, :stem, :n)"
+                " ON CONFLICT (word) DO UPDATE"
+                " SET products = store_search_word.products + excluded.products"
+            ),
+            [{"word": w, "stem": stem(w), "n": n} for w, n in sorted(counts.items())],
+        )
+
+
+async def search_words(
+    *, conn: AsyncConnection, after: int = 0, limit: int = 10_000
+) -> list[tuple[int, str, str, int]]:
+    """(id, word, stem, products) of the vocabulary's words added after id `after`, oldest first."""
+    rows = await conn.execute(
+        text(
+            "SELECT id, word, stem, products FROM store_search_word WHERE id > :after"
+            " ORDER BY id LIMIT :limit"
+        ),
+        {"after": after, "limit": limit},
+    )
+    return [(row[0], row[1], row[2], row[3]) for row in rows]
+
+
+async def newest_product(*, conn: AsyncConnection) -> int:
+    """The id of the newest product (0 if none): products are only ever added, so a query's
+    matches can have changed only if this has."""
+    return int(await conn.scalar(text("SELECT COALESCE(MAX(id), 0) FROM store_product")) or 0)
+
+
+async def product_names(*, conn: AsyncConnection, product_ids: Sequence[int]) -> dict[int, str]:
+    """The names of the known products of `product_ids`."""
+    if not product_ids:
+        return {}
+    rows = await conn.execute(
+        text("SELECT id, name FROM store_product WHERE id IN :ids").bindparams(
+            bindparam("ids", expanding=True)
+        ),
+        {"ids": list(product_ids)},
+    )
+    return {row[0]: row[1] for row in rows}
 
 
 # --- reads ----------------------------------------------------------------------------------
@@ -210,31 +267,40 @@ async def product_label(*, conn: AsyncConnection, product_id: int) -> tuple[str,
     return row[0], row[1]
 
 
+_CARDS = text(
+    "SELECT p.id, p.name, p.price_kopecks, c.name, s.id, s.name, s.address,"
+    " st.quantity - st.reserved"
+    " FROM store_product p JOIN store_category c ON c.id = p.category_id"
+    " LEFT JOIN store_stock st ON st.product_id = p.id"
+    " LEFT JOIN store_store s ON s.id = st.store_id"
+    " WHERE p.id IN :ids ORDER BY p.id, s.id"
+).bindparams(bindparam("ids", expanding=True))
+
+
 async def cards(*, conn: AsyncConnection, product_ids: Sequence[int]) -> list[ProductCard]:
-    """Product cards (name, price, image, availability per store) in the order of `product_ids`."""
+    """Product cards (name, price, image, availability per store) in the order of `product_ids`:
+    one query, a row per product and store."""
     if not product_ids:
         return []
-    rows = await conn.execute(
-        text(
-            "SELECT p.id, p.name, p.price_kopecks, c.name FROM store_product p"
-            " JOIN store_category c ON c.id = p.category_id WHERE p.id IN :ids"
-        ).bindparams(bindparam("ids", expanding=True)),
-        {"ids": list(product_ids)},
-    )
-    found = {row[0]: row for row in rows}
-    places = await _places(conn, list(found))
-    return [
-        ProductCard(
-            id=pid,
-            name=found[pid][1],
-            price=to_roubles(found[pid][2]),
-            image_url=image_url(pid),
-            category=found[pid][3],
-            product_places=places.get(pid, []),
-        )
-        for pid in product_ids
-        if pid in found
-    ]
+    rows = await conn.execute(_CARDS, {"ids": list(product_ids)})
+    found: dict[int, ProductCard] = {}
+    stores: dict[int, StorePublic] = {}  # a handful of stores: build each once per page
+    for pid, name, price, category, store_id, store_name, address, available in rows:
+        card = found.get(pid)
+        if card is None:
+            card = found[pid] = ProductCard(
+                id=pid,
+                name=name,
+                price=to_roubles(price),
+                image_url=image_url(pid),
+                category=category,
+                product_places=[],
+            )
+        if store_id is not None:
+            if store_id not in stores:
+                stores[store_id] = StorePublic(id=store_id, name=store_name, address=address)
+            card.product_places.append(ProductPlace(store=stores[store_id], quantity=available))
+    return [found[pid] for pid in product_ids if pid in found]
 
 
 def _check_search(query: str, page: int, page_size: int) -> list[tuple[str, ...]]:
@@ -331,22 +397,4 @@ async def search(
         page_size=page_size,
         has_more=has_more,
         items=await cards(conn=conn, product_ids=ids),
-    )
-
-
-_BROWSE = text("SELECT id FROM store_product ORDER BY id LIMIT :limit OFFSET :offset")
-
-
-async def browse(*, conn: AsyncConnection, page: int = 1, page_size: int = 20) -> SearchPage:
-    """A page of the whole catalogue, as product cards (the «каталог товаров» to browse)."""
-    if page < 1 or not 1 <= page_size <= MAX_PAGE_SIZE or page * page_size > MAX_RESULTS:
-        raise ValidationError(f"Можно просмотреть только первые {MAX_RESULTS} товаров")
-    rows = await conn.execute(_BROWSE, {"limit": page_size + 1, "offset": (page - 1) * page_size})
-    ids = [row[0] for row in rows]
-    return SearchPage(
-        query="",
-        page=page,
-        page_size=page_size,
-        has_more=len(ids) > page_size,
-        items=await cards(conn=conn, product_ids=ids[:page_size]),
     )

@@ -37,7 +37,7 @@ from models.auth import User
 from models.base import Id
 from models.order import ItemRequest, OrderId, ProductRef
 from models.payloads import ENDED_STEPS, CheckoutState
-from services import auth, billing, delivery, order, payment, store
+from services import auth, billing, delivery, order, payment, store, store_browse
 from web.images import product_svg
 
 WEB_DIR = Path(__file__).parent
@@ -68,11 +68,6 @@ def _login_redirect(next_url: str) -> RedirectResponse:
     return RedirectResponse(f"/login?next={next_url}", status_code=303)
 
 
-@router.get("/", response_class=HTMLResponse)
-async def home(request: Request, user: OptionalUser) -> Response:
-    return _page(request, "index.html", user=user)
-
-
 @router.get("/search", response_class=HTMLResponse)
 async def search_page(
     request: Request, user: OptionalUser, catalogue: CatalogueDep, q: str = "", page: int = 1
@@ -83,18 +78,6 @@ async def search_page(
     except ValidationError as exc:
         return _page(request, "store/search.html", user=user, query=q, problem=exc.message)
     return _page(request, "store/search.html", user=user, query=q, results=results)
-
-
-@router.get("/catalog", response_class=HTMLResponse)
-async def catalog_page(
-    request: Request, user: OptionalUser, conn: ConnectionDep, page: int = 1
-) -> Response:
-    """«Каталог товаров»: every product, page by page (where the purchase pages lead)."""
-    try:
-        results = await store.browse(conn=conn, page=page)
-    except ValidationError as exc:
-        return _page(request, "store/search.html", user=user, catalog=True, problem=exc.message)
-    return _page(request, "store/search.html", user=user, catalog=True, results=results)
 
 
 async def _product(
@@ -108,6 +91,7 @@ async def _product(
     product = await store.get_product(session=session, product_id=product_id)
     conn = await session.connection()
     card = (await store.cards(conn=conn, product_ids=[product_id]))[0]
+    category = await store_browse.product_category(conn=conn, product_id=product_id)
     return _page(
         request,
         "store/product.html",
@@ -115,6 +99,7 @@ async def _product(
         user=user,
         product=product,
         card=card,
+        category=category,
         problem=problem,
         added=request.query_params.get("added") == "1",
     )

@@ -325,6 +325,21 @@ CATEGORIES: tuple[CategoryData, ...] = (
     ),
 )
 
+# Units a typical product of the category sells in the sample catalogue's year: the seed spreads
+# each product's `sold` (popularity) around it, deterministically.
+DEMAND: dict[str, int] = {
+    "kitchen": 140,
+    "cookware": 220,
+    "electronics": 90,
+    "home": 160,
+    "sport": 70,
+    "kids": 120,
+    "stationery": 380,
+    "garden": 60,
+    "beauty": 150,
+    "grocery": 540,
+}
+
 COLOURS = ("белый", "чёрный", "серебристый", "красный", "синий", "зелёный", "бежевый", "графитовый")
 
 STORES: tuple[tuple[str, str], ...] = (

@@ -11,13 +11,13 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import func, text
 from sqlmodel import select
 
 from core.db import SessionFactory, create_engine, create_session_factory, transaction
 from models.store import Store
 from services import delivery, store
-from workers.catalog_data import CATEGORIES, COLOURS, PICKUP_POINTS, STORES
+from workers.catalog_data import CATEGORIES, COLOURS, DEMAND, PICKUP_POINTS, STORES
 
 SAMPLE_PRODUCTS = sum(len(c.kinds) * len(c.brands) for c in CATEGORIES)  # one of each
 BATCH = 2000
@@ -63,6 +63,14 @@ def generate(
             category_id=category_ids[category.slug],
             stock=stock,
         )
+
+
+def sales(rng: random.Random, demand: int) -> int:
+    """Units sold of one product whose category's typical product sells `demand`: a long tail
+    around it (a few bestsellers, many modest sellers), and one in ten not sold yet."""
+    if rng.random() < 0.1:
+        return 0
+    return max(1, round(demand * rng.lognormvariate(0.0, 0.9)))
 
 
 class Progress:
@@ -116,13 +124,16 @@ async def seed_catalog(
     bar = Progress(products, progress)
     batch: list[store.NewProduct] = []
     done = 0
+    # A stream of its own: the products (and the tests that know them) stay as they were.
+    sales_rng = random.Random(11)
+    demand = {category_ids[slug]: units for slug, units in DEMAND.items()}
     for product in generate(products, category_ids=category_ids, store_ids=store_ids):
         batch.append(product)
         if len(batch) == BATCH:
-            done += await _insert(sessions, batch)
+            done += await _insert(sessions, batch, sales_rng, demand)
             bar.show(done)
             batch = []
-    done += await _insert(sessions, batch)
+    done += await _insert(sessions, batch, sales_rng, demand)
     bar.show(done)
     return SeedReport(stores=len(store_ids), products=done, seconds=time.monotonic() - started)
 
@@ -136,9 +147,24 @@ async def seed_catalog_at(database_url: str, **options: Any) -> SeedReport:
         await engine.dispose()
 
 
-async def _insert(sessions: SessionFactory, batch: list[store.NewProduct]) -> int:
+async def _insert(
+    sessions: SessionFactory,
+    batch: list[store.NewProduct],
+    sales_rng: random.Random,
+    demand: dict[int, int],
+) -> int:
+    """The batch's products with their stock, and how many units each has sold so far."""
     if not batch:
         return 0
     async with transaction(sessions) as session:
-        await store.add_products(session=session, products=batch)
+        ids = await store.add_products(session=session, products=batch)
+        sold = [
+            {"id": pid, "sold": units}
+            for pid, product in zip(ids, batch, strict=True)
+            if (units := sales(sales_rng, demand.get(product.category_id, 100)))
+        ]
+        if sold:
+            await (await session.connection()).execute(
+                text("UPDATE store_product SET sold = :sold WHERE id = :id"), sold
+            )
     return len(batch)

@@ -9,6 +9,7 @@ from tests.support.pages.customer import header
 
 def search_from_header(page: Page, query: str) -> None:
     page.goto("/")
-    box = header(page).get_by_role("searchbox", name="Поиск товаров")
+    # A search box with suggestions (web/static/suggest.js): the ARIA combobox.
+    box = header(page).get_by_role("combobox", name="Поиск товаров")
     box.fill(query)
     box.press("Enter")

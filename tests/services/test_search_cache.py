@@ -1,0 +1,90 @@
+"""The search caches (flows/catalogue.py Catalogue), on SQLite and PostgreSQL: whatever is kept —
+answered pages, which products a query matches (kept longer), product cards — a product added or
+a stock change shows in search once the page cache's TTL has passed, not later."""
+
+from __future__ import annotations
+
+from sqlalchemy import update
+from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlmodel import col
+
+from core.db import SessionFactory, transaction
+from flows.catalogue import MATCHES_SECONDS, Catalogue
+from models.store import Stock
+from services import store
+
+TTL = 5.0
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+async def _add(sessions: SessionFactory, name: str, units: int = 0) -> int:
+    async with transaction(sessions) as session:
+        shop = await store.add_store(session=session, name=f"Магазин {name}", address="Москва")
+        category = await store.add_category(session=session, name=f"Кат {name}", slug=name[:12])
+        assert shop.id
+        assert category.id
+        (pid,) = await store.add_products(
+            session=session,
+            products=[
+                store.NewProduct(
+                    name=name,
+                    description="Для дома",
+                    price_kopecks=99_000,
+                    category_id=category.id,
+                    stock={shop.id: units},
+                )
+            ],
+        )
+    return pid
+
+
+async def _names(catalogue: Catalogue, query: str) -> list[str]:
+    return [card.name for card in (await catalogue.search(query, 1, 20)).items]
+
+
+async def test_a_new_product_is_found_once_the_page_ttl_has_passed(
+    sessions: SessionFactory, engine: AsyncEngine
+) -> None:
+    assert TTL < MATCHES_SECONDS
+    clock = Clock()
+    catalogue = Catalogue(
+        engine,
+        cache_seconds=TTL,
+        clock=clock,
+    )
+    await _add(sessions, "Гирлянда светодиодная")
+    assert await _names(catalogue, "гирлянда") == ["Гирлянда светодиодная"]
+    await _add(sessions, "Гирлянда уличная")
+    assert await _names(catalogue, "гирлянда") == ["Гирлянда светодиодная"], "a cached page"
+    clock.now += TTL + 0.1
+    assert sorted(await _names(catalogue, "гирлянда")) == [
+        "Гирлянда светодиодная",
+        "Гирлянда уличная",
+    ], "kept matches are dropped once a newer product is seen"
+
+
+async def test_a_stock_change_shows_once_the_page_ttl_has_passed(
+    sessions: SessionFactory, engine: AsyncEngine
+) -> None:
+    clock = Clock()
+    catalogue = Catalogue(engine, cache_seconds=TTL, clock=clock)
+    pid = await _add(sessions, "Чайник заварочный", units=3)
+
+    async def units() -> int:
+        (card,) = (await catalogue.search("чайник", 1, 20)).items
+        return card.total_available
+
+    assert await units() == 3
+    async with transaction(sessions) as session:
+        await session.exec(update(Stock).where(col(Stock.product_id) == pid).values(quantity=1))
+    assert await units() == 3, "a cached page"
+    clock.now += TTL + 0.1
+    assert await units() == 1
+    assert (await catalogue.search("заварочный", 1, 20)).items[0].total_available == 1
