@@ -111,7 +111,7 @@ async def login(
         old_token=old_session or old_session_id,
         ttl=timedelta(hours=settings.session_ttl_hours),
         address=address,
-        limit=auth_limits.LoginLimit.of(settings),
+        limit=auth_limits.login_limit(settings),
     )
     set_session_cookie(response, token, settings)
     return _public(user)

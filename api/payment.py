@@ -137,7 +137,7 @@ async def activate(
         username=user.username,
         address=address,
         code=body.activation_code,
-        limit=billing.ActivationLimit.of(settings),
+        limit=billing.activation_limit(settings),
     )
     return gift_token(card)
 

@@ -67,6 +67,7 @@ async def limited(
     attempt: Callable[[AsyncSession], Awaitable[T]],
     refusal: Callable[[int], str],
     clock: Callable[[], datetime] = utcnow,
+    successes_count: bool = False,
 ) -> T:
     """Run `attempt` behind the limit: once the subject or the address has `limit` failed tries
     within the window, TooManyAttemptsError (message `refusal(minutes)`) — for a try that would
@@ -87,7 +88,8 @@ async def limited(
         wait = await _wait_left(session, table, row, limit)
         if wait is None:
             result = await attempt(session)
-            await _forget(session, table, row)  # a success does not count
+            if not successes_count:
+                await _forget(session, table, row)  # a success does not count
             return result
         await _forget(session, table, row)  # nor does a refused try
     raise _refused(wait, refusal)
@@ -105,16 +107,22 @@ async def admitted(
 ) -> None:
     """Count this try, whatever comes of it, and let it through unless the subject or the address
     already has `limit` tries within the window: then TooManyAttemptsError (a refused try does
-    not count). Racing tries are bounded as in `limited`."""
-    moment = clock()
-    async with transaction(sessions) as session:
-        row = await _record(session, table, subject, address, moment, limit.window)
-    async with transaction(sessions) as session:
-        wait = await _wait_left(session, table, row, limit)
-        if wait is None:
-            return
-        await _forget(session, table, row)
-    raise _refused(wait, refusal)
+    not count). `limited` with every try counted, so racing tries are bounded alike."""
+
+    async def through(_session: AsyncSession) -> None:
+        return None
+
+    await limited(
+        sessions=sessions,
+        table=table,
+        subject=subject,
+        address=address,
+        limit=limit,
+        attempt=through,
+        refusal=refusal,
+        clock=clock,
+        successes_count=True,
+    )
 
 
 def _refused(wait: timedelta, refusal: Callable[[int], str]) -> TooManyAttemptsError:

@@ -5,7 +5,6 @@ address (`login_limited`), registrations per e-mail and per client address
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -22,22 +21,13 @@ if TYPE_CHECKING:
     from core.settings import Settings
 
 
-@dataclass(frozen=True)
-class LoginLimit:
-    """At most `per_account` wrong passwords for one login and `per_address` from one client
-    address within the last `window`."""
-
-    per_account: int
-    per_address: int
-    window: timedelta
-
-    @classmethod
-    def of(cls, settings: Settings) -> LoginLimit:
-        return cls(
-            per_account=settings.login_wrong_passwords_per_account,
-            per_address=settings.login_wrong_passwords_per_address,
-            window=timedelta(minutes=settings.login_window_minutes),
-        )
+def login_limit(settings: Settings) -> AttemptLimit:
+    """At most so many wrong passwords for one login and from one client address in the window."""
+    return AttemptLimit(
+        per_subject=settings.login_wrong_passwords_per_account,
+        per_address=settings.login_wrong_passwords_per_address,
+        window=timedelta(minutes=settings.login_window_minutes),
+    )
 
 
 async def login_limited(
@@ -48,7 +38,7 @@ async def login_limited(
     old_token: str | None,
     ttl: timedelta,
     address: str,
-    limit: LoginLimit,
+    limit: AttemptLimit,
     clock: Callable[[], datetime] = utcnow,
 ) -> tuple[User, str]:
     """`login` behind the limit on wrong passwords (core/attempts.py `limited`, as gift card
@@ -68,9 +58,7 @@ async def login_limited(
         table=LoginAttempt,
         subject=username.lower(),
         address=address,
-        limit=AttemptLimit(
-            per_subject=limit.per_account, per_address=limit.per_address, window=limit.window
-        ),
+        limit=limit,
         attempt=attempt,
         refusal=lambda minutes: (
             f"Слишком много попыток входа. Попробуйте снова через {minutes} мин."

@@ -6,7 +6,6 @@ import hashlib
 import hmac
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -276,22 +275,13 @@ async def activate_gift_card(*, session: AsyncSession, username: str, code: str)
 # --- the limit on wrong activation codes --------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class ActivationLimit:
-    """At most `per_shopper` wrong codes by one shopper and `per_address` from one client address
-    within the last `window`."""
-
-    per_shopper: int
-    per_address: int
-    window: timedelta
-
-    @classmethod
-    def of(cls, settings: Settings) -> ActivationLimit:
-        return cls(
-            per_shopper=settings.activation_wrong_codes_per_shopper,
-            per_address=settings.activation_wrong_codes_per_address,
-            window=timedelta(minutes=settings.activation_window_minutes),
-        )
+def activation_limit(settings: Settings) -> AttemptLimit:
+    """At most so many wrong codes by one shopper and from one client address in the window."""
+    return AttemptLimit(
+        per_subject=settings.activation_wrong_codes_per_shopper,
+        per_address=settings.activation_wrong_codes_per_address,
+        window=timedelta(minutes=settings.activation_window_minutes),
+    )
 
 
 async def activate_gift_card_limited(
@@ -300,7 +290,7 @@ async def activate_gift_card_limited(
     username: str,
     address: str,
     code: str,
-    limit: ActivationLimit,
+    limit: AttemptLimit,
     clock: Callable[[], datetime] = utcnow,
 ) -> GiftCard:
     """`activate_gift_card` behind the limit on wrong codes (core/attempts.py `limited`): once the
@@ -318,9 +308,7 @@ async def activate_gift_card_limited(
         table=ActivationAttempt,
         subject=username,
         address=address,
-        limit=AttemptLimit(
-            per_subject=limit.per_shopper, per_address=limit.per_address, window=limit.window
-        ),
+        limit=limit,
         attempt=activate,
         refusal=lambda minutes: (
             f"Слишком много неверных кодов. Попробуйте снова через {minutes} мин."

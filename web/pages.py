@@ -310,7 +310,7 @@ async def activate_gift_card(
             username=user.username,
             address=address,
             code=code,
-            limit=billing.ActivationLimit.of(settings),
+            limit=billing.activation_limit(settings),
         )
     except DomainError as exc:
         response = _page(

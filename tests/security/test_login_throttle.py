@@ -10,6 +10,7 @@ from datetime import timedelta
 import httpx
 import pytest
 
+from core.attempts import AttemptLimit
 from core.db import SessionFactory, transaction
 from core.errors import AuthError, NotFoundError, TooManyAttemptsError
 from core.timeutil import utcnow
@@ -82,7 +83,7 @@ async def _login(
     password: str,
     *,
     address: str = "10.0.0.1",
-    limit: auth_limits.LoginLimit,
+    limit: AttemptLimit,
     after: timedelta = timedelta(0),
 ) -> str:
     _, token = await auth_limits.login_limited(
@@ -101,7 +102,7 @@ async def _login(
 async def test_limit_per_address_counts_unknown_logins_and_other_accounts(
     sessions: SessionFactory,
 ) -> None:
-    limit = auth_limits.LoginLimit(per_account=100, per_address=3, window=WINDOW)
+    limit = AttemptLimit(per_subject=100, per_address=3, window=WINDOW)
     await _user(sessions, "alice")
     with pytest.raises(NotFoundError):
         await _login(sessions, "nobody", "x" * 8, limit=limit)
@@ -117,7 +118,7 @@ async def test_limit_per_address_counts_unknown_logins_and_other_accounts(
 
 
 async def test_login_works_again_once_the_window_has_passed(sessions: SessionFactory) -> None:
-    limit = auth_limits.LoginLimit(per_account=2, per_address=100, window=WINDOW)
+    limit = AttemptLimit(per_subject=2, per_address=100, window=WINDOW)
     await _user(sessions, "bob")
     for _ in range(2):
         with pytest.raises(AuthError):
@@ -129,7 +130,7 @@ async def test_login_works_again_once_the_window_has_passed(sessions: SessionFac
 
 
 async def test_a_successful_login_does_not_count(sessions: SessionFactory) -> None:
-    limit = auth_limits.LoginLimit(per_account=1, per_address=1, window=WINDOW)
+    limit = AttemptLimit(per_subject=1, per_address=1, window=WINDOW)
     await _user(sessions, "carol")
     for _ in range(3):
         assert await _login(sessions, "carol", "correct horse", limit=limit)

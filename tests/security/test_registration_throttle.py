@@ -12,17 +12,16 @@ from datetime import timedelta
 import httpx
 import pytest
 from sqlmodel import func, select
-from temporalio.testing import WorkflowEnvironment
 
 from core.db import SessionFactory, transaction
 from core.errors import TooManyAttemptsError
 from core.timeutil import utcnow
 from models.auth import User
 from services import auth_limits
-from tests.conftest import BankEmulator
+from tests.security.conftest import ShopWith
 from tests.support.auth import new_customer
 from tests.support.errors import assert_error
-from tests.support.shop import Shop, api_settings, open_shop
+from tests.support.shop import Shop, api_settings
 
 SETTINGS = api_settings()
 PER_EMAIL = SETTINGS.registrations_per_email
@@ -33,19 +32,8 @@ ANOTHER_ADDRESS = "127.0.0.2"
 
 
 @pytest.fixture
-async def strict_shop(
-    sessions: SessionFactory,
-    dev_server_env: WorkflowEnvironment,
-    couriers_url: str,
-    bank_emulator: BankEmulator,
-) -> AsyncIterator[Shop]:
-    async with open_shop(
-        sessions,
-        dev_server_env,
-        couriers_url,
-        bank_emulator,
-        registrations_per_address=PER_ADDRESS,
-    ) as running:
+async def strict_shop(shop_with: ShopWith) -> AsyncIterator[Shop]:
+    async with shop_with(registrations_per_address=PER_ADDRESS) as running:
         yield running
 
 

@@ -15,6 +15,7 @@ import pytest
 from sqlalchemy import func
 from sqlmodel import select
 
+from core.attempts import AttemptLimit
 from core.db import SessionFactory, transaction
 from core.errors import ConflictError, NotFoundError, TooManyAttemptsError, ValidationError
 from core.timeutil import utcnow
@@ -22,7 +23,7 @@ from models.billing import ActivationAttempt, GiftCard
 from services import billing
 from tests.support.gift_cards import issue
 
-LIMIT = billing.ActivationLimit(per_shopper=3, per_address=5, window=timedelta(minutes=15))
+LIMIT = AttemptLimit(per_subject=3, per_address=5, window=timedelta(minutes=15))
 HOME, CAFE = "203.0.113.7", "198.51.100.20"
 RACERS = 50
 RACE_BOUND_S = 60.0
@@ -51,7 +52,7 @@ class Tries:
     """Activation tries by a shopper from an address, on the test's clock and limit."""
 
     sessions: SessionFactory
-    limit: billing.ActivationLimit = LIMIT
+    limit: AttemptLimit = LIMIT
     clock: Clock = field(default_factory=Clock)
 
     async def activate(self, code: str, username: str = "alice", address: str = HOME) -> GiftCard:
@@ -97,7 +98,7 @@ async def test_wrong_codes_up_to_the_limit_then_refused_saying_when(
     sessions: SessionFactory,
 ) -> None:
     tries = Tries(sessions)
-    await tries.wrong(LIMIT.per_shopper)
+    await tries.wrong(LIMIT.per_subject)
     with pytest.raises(TooManyAttemptsError) as caught:
         await tries.activate(wrong_code(99))
     assert caught.value.retry_after_seconds == 15 * 60
@@ -107,7 +108,7 @@ async def test_wrong_codes_up_to_the_limit_then_refused_saying_when(
 async def test_a_correct_code_is_refused_while_limited(sessions: SessionFactory) -> None:
     card_id, code = await issue(sessions, 500_00)
     tries = Tries(sessions)
-    await tries.wrong(LIMIT.per_shopper)
+    await tries.wrong(LIMIT.per_subject)
     tries.clock.advance(minutes=1)
     assert await tries.refused(code) == 14 * 60
     assert await owner(sessions, card_id) is None, "the limit is no hint: the card stays unbound"
@@ -118,7 +119,7 @@ async def test_after_the_window_activation_works_again(sessions: SessionFactory)
     tries = Tries(sessions)
     await tries.wrong(1)
     tries.clock.advance(minutes=5)
-    await tries.wrong(LIMIT.per_shopper - 1)
+    await tries.wrong(LIMIT.per_subject - 1)
     tries.clock.advance(minutes=2)
     assert await tries.refused(code) == 8 * 60, "until the oldest wrong code leaves the window"
     for _ in range(5):  # refused tries do not count: they do not push the end further
@@ -143,11 +144,11 @@ async def test_another_shopper_from_another_address_is_not_limited(
 ) -> None:
     card_id, code = await issue(sessions, 500_00)
     tries = Tries(sessions)
-    await tries.wrong(LIMIT.per_shopper)
+    await tries.wrong(LIMIT.per_subject)
     await tries.refused(wrong_code(8))
     card = await tries.activate(code, username="bob", address=CAFE)
     assert (card.id, card.owner_username) == (card_id, "bob")
-    await tries.wrong(LIMIT.per_shopper, username="bob", address=CAFE)
+    await tries.wrong(LIMIT.per_subject, username="bob", address=CAFE)
 
 
 async def test_the_address_is_limited_whoever_guesses_from_it(sessions: SessionFactory) -> None:
@@ -163,7 +164,7 @@ async def test_the_shopper_limit_follows_the_shopper_to_any_address(
     sessions: SessionFactory,
 ) -> None:
     tries = Tries(sessions)
-    await tries.wrong(LIMIT.per_shopper - 1)
+    await tries.wrong(LIMIT.per_subject - 1)
     await tries.wrong(1, address=CAFE)
     await tries.refused(wrong_code(5), address="192.0.2.1")
 
@@ -176,7 +177,7 @@ async def test_correct_and_malformed_codes_do_not_count(sessions: SessionFactory
         with pytest.raises(ValidationError):
             await tries.activate("ABCD-EFGH")
     assert await recorded(sessions) == 0
-    await tries.wrong(LIMIT.per_shopper)
+    await tries.wrong(LIMIT.per_subject)
     await tries.refused(code)
 
 
@@ -184,7 +185,7 @@ async def test_a_card_someone_else_activated_counts_as_wrong(sessions: SessionFa
     _, code = await issue(sessions, 500_00)
     tries = Tries(sessions)
     await tries.activate(code, username="bob", address=CAFE)
-    for _ in range(LIMIT.per_shopper):
+    for _ in range(LIMIT.per_subject):
         with pytest.raises(ConflictError):
             await tries.activate(code)
     await tries.refused(code)
@@ -192,9 +193,9 @@ async def test_a_card_someone_else_activated_counts_as_wrong(sessions: SessionFa
 
 async def test_old_tries_are_pruned_when_a_new_one_is_recorded(sessions: SessionFactory) -> None:
     tries = Tries(sessions)
-    await tries.wrong(LIMIT.per_shopper)
+    await tries.wrong(LIMIT.per_subject)
     await tries.wrong(2, username="bob", address=CAFE)
-    assert await recorded(sessions) == LIMIT.per_shopper + 2
+    assert await recorded(sessions) == LIMIT.per_subject + 2
     tries.clock.advance(minutes=16)
     await tries.wrong(1, username="carol", address="192.0.2.1")
     assert await recorded(sessions) == 1
@@ -208,7 +209,7 @@ async def test_concurrent_wrong_guesses_do_not_pass_the_limit(
     refused try leaves no record."""
     tries = Tries(
         sessions,
-        limit=billing.ActivationLimit(per_shopper=5, per_address=20, window=timedelta(minutes=15)),
+        limit=AttemptLimit(per_subject=5, per_address=20, window=timedelta(minutes=15)),
     )
 
     async def guess(n: int) -> str:
@@ -224,8 +225,8 @@ async def test_concurrent_wrong_guesses_do_not_pass_the_limit(
     took = time.monotonic() - started
     print(f"{backend}: {RACERS} concurrent wrong codes in {took:.2f} s: {dict(outcomes)}")
     passed = outcomes["NotFoundError"]
-    assert passed <= tries.limit.per_shopper, outcomes
+    assert passed <= tries.limit.per_subject, outcomes
     assert passed + outcomes["TooManyAttemptsError"] == RACERS, outcomes
     assert await recorded(sessions) == passed
-    await tries.wrong(tries.limit.per_shopper - passed)  # racers refused one another early only
+    await tries.wrong(tries.limit.per_subject - passed)  # racers refused one another early only
     await tries.refused(wrong_code(RACERS))

@@ -11,38 +11,9 @@ from sqlmodel import col
 from core.db import SessionFactory, transaction
 from flows.catalogue import MATCHES_SECONDS, Catalogue
 from models.store import Stock
-from services import store
+from tests.support.products import Clock, add_products
 
 TTL = 5.0
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-async def _add(sessions: SessionFactory, name: str, units: int = 0) -> int:
-    async with transaction(sessions) as session:
-        shop = await store.add_store(session=session, name=f"Магазин {name}", address="Москва")
-        category = await store.add_category(session=session, name=f"Кат {name}", slug=name[:12])
-        assert shop.id
-        assert category.id
-        (pid,) = await store.add_products(
-            session=session,
-            products=[
-                store.NewProduct(
-                    name=name,
-                    description="Для дома",
-                    price_kopecks=99_000,
-                    category_id=category.id,
-                    stock={shop.id: units},
-                )
-            ],
-        )
-    return pid
 
 
 async def _names(catalogue: Catalogue, query: str) -> list[str]:
@@ -59,9 +30,9 @@ async def test_a_new_product_is_found_once_the_page_ttl_has_passed(
         cache_seconds=TTL,
         clock=clock,
     )
-    await _add(sessions, "Гирлянда светодиодная")
+    await add_products(sessions, "Гирлянда светодиодная")
     assert await _names(catalogue, "гирлянда") == ["Гирлянда светодиодная"]
-    await _add(sessions, "Гирлянда уличная")
+    await add_products(sessions, "Гирлянда уличная")
     assert await _names(catalogue, "гирлянда") == ["Гирлянда светодиодная"], "a cached page"
     clock.now += TTL + 0.1
     assert sorted(await _names(catalogue, "гирлянда")) == [
@@ -75,7 +46,7 @@ async def test_a_stock_change_shows_once_the_page_ttl_has_passed(
 ) -> None:
     clock = Clock()
     catalogue = Catalogue(engine, cache_seconds=TTL, clock=clock)
-    pid = await _add(sessions, "Чайник заварочный", units=3)
+    pid = (await add_products(sessions, "Чайник заварочный", units=3))[0]
 
     async def units() -> int:
         (card,) = (await catalogue.search("чайник", 1, 20)).items

@@ -8,43 +8,14 @@ from __future__ import annotations
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from core.db import SessionFactory, transaction
+from core.db import SessionFactory
 from flows.catalogue import SPELLER_REFRESH_SECONDS, Catalogue
-from services import store
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-async def _add(sessions: SessionFactory, *names: str) -> list[int]:
-    async with transaction(sessions) as session:
-        category = await store.add_category(
-            session=session, name=f"Кухня {names[0]}", slug=names[0][:8]
-        )
-        assert category.id
-        return await store.add_products(
-            session=session,
-            products=[
-                store.NewProduct(
-                    name=name,
-                    description="Для дома",
-                    price_kopecks=99_000,
-                    category_id=category.id,
-                    stock={},
-                )
-                for name in names
-            ],
-        )
+from tests.support.products import Clock, add_products
 
 
 @pytest.fixture
 async def catalogue(sessions: SessionFactory, engine: AsyncEngine) -> Catalogue:
-    await _add(
+    await add_products(
         sessions, "Чайник электрический Bosch", "Пылесос беспроводной", "Кофеварка капельная"
     )
     return Catalogue(engine, cache_seconds=0)
@@ -84,9 +55,9 @@ async def test_words_of_new_products_are_corrected_to_after_the_refresh(
 ) -> None:
     clock = Clock()
     catalogue = Catalogue(engine, cache_seconds=0, clock=clock)
-    await _add(sessions, "Чайник заварочный")
+    await add_products(sessions, "Чайник заварочный")
     assert (await catalogue.search("чайнек", 1, 20)).corrected == "чайник"
-    await _add(sessions, "Гирлянда светодиодная")
+    await add_products(sessions, "Гирлянда светодиодная")
     assert (await catalogue.search("гирлянда", 1, 20)).items, "the index itself is current"
     assert (await catalogue.search("гирлинда", 1, 20)).items == [], "the speller looks again later"
     clock.now += SPELLER_REFRESH_SECONDS
@@ -104,7 +75,7 @@ async def test_suggestions_while_typing(catalogue: Catalogue) -> None:
 async def test_a_later_page_of_a_mistyped_query_is_corrected_too(
     sessions: SessionFactory, catalogue: Catalogue
 ) -> None:
-    await _add(sessions, "Чайник заварочный")
+    await add_products(sessions, "Чайник заварочный")
     first, second = [await catalogue.search("чайнек", page, 1) for page in (1, 2)]
     assert first.corrected == second.corrected == "чайник"
     assert first.has_more
