@@ -71,7 +71,11 @@ class DeliveryActivities:
                 fields={"companyName": "недоступна"},
             )
         cost, when = offers[data.company_name]
-        summary = f"Курьер {data.company_name}: {address}, {when:%d.%m.%Y}, {format_roubles(cost)}"
+        # The company's name may hold the kind already («Shopflow Курьер»): not «Курьер» again.
+        summary = (
+            f"Доставка курьером ({data.company_name}): {address}, {when:%d.%m.%Y},"
+            f" {format_roubles(cost)}"
+        )
         return DeliveryChoice(
             kind="COURIER",
             company_name=data.company_name,

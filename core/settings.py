@@ -78,6 +78,9 @@ class Settings(BaseSettings):
     registrations_per_address: int = Field(default=20, ge=1, le=100_000)
     registration_window_minutes: float = Field(default=60.0, gt=0, le=24 * 60)
 
+    # Where the pages' footer sends shoppers for help.
+    support_email: str = "help@shopflow.local"
+
     access_log: bool = True
     session_ttl_hours: int = Field(default=24 * 14, ge=1)
     # A session unused this long ends (beside the absolute `session_ttl_hours`).

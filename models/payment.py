@@ -25,6 +25,13 @@ class PaymentProfile(SQLModel, table=True):
     )
 
 
+def card_mask(masked: str) -> str:
+    """A bank card or a gift card as the store lists it to the shopper, both alike: «•••• 4242»,
+    the last four characters of the bank's masked number (411111******1111) or of billing's
+    masked code («•••• 7F3Q»)."""
+    return f"•••• {masked[-4:]}"
+
+
 class SavedCard(SQLModel, table=True):
     """A bank card the shopper chose to remember («Запомнить карту»)."""
 

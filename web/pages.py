@@ -37,6 +37,7 @@ from models.auth import User
 from models.base import Id
 from models.order import ItemRequest, OrderId, ProductRef
 from models.payloads import ENDED_STEPS, CheckoutState
+from models.payment import card_mask
 from services import auth, billing, delivery, order, payment, store, store_browse
 from web.images import product_svg
 
@@ -47,6 +48,7 @@ templates.env.filters["roubles"] = format_roubles
 templates.env.filters["rub"] = lambda amount: format_roubles(to_kopecks(amount))
 templates.env.globals["ended_steps"] = sorted(ENDED_STEPS)
 templates.env.filters["moscow"] = lambda moment: to_moscow(moment).strftime("%d.%m.%Y %H:%M")
+templates.env.filters["card_mask"] = card_mask
 
 router = APIRouter(include_in_schema=False)
 
@@ -57,6 +59,7 @@ def _page(request: Request, name: str, status_code: int = 200, **context: Any) -
     context["dev"] = settings.environment == "dev"
     context["mailbox_url"] = settings.mailbox_url
     context["temporal_ui_url"] = settings.temporal_ui_url
+    context["support_email"] = settings.support_email
     return templates.TemplateResponse(request, name, context, status_code=status_code)
 
 
@@ -158,7 +161,8 @@ async def _checkout_of(
 def return_target(state: CheckoutState) -> str | None:
     """Where the page after the bank's page sends the shopper once the attempt is decided: the
     result page (paid, failed, or declined with the reason and the two ways on); None while the
-    bank or the checkout is still working. The same rule as `static/checkout.js: returnTarget`."""
+    bank or the checkout is still working. The same rule as
+    `static/payment_return.js: returnTarget`."""
     base = f"/checkout/{state.order_id}"
     if state.step in ENDED_STEPS:
         return f"{base}/result"
@@ -336,3 +340,9 @@ async def image(conn: ConnectionDep, product_id: Id) -> Response:
         media_type="image/svg+xml",
         headers={"Cache-Control": "public, max-age=86400"},
     )
+
+
+@router.get("/favicon.ico")
+async def favicon() -> Response:
+    """Browsers ask for /favicon.ico whatever the page links: the store's icon is an SVG."""
+    return RedirectResponse("/static/favicon.svg", status_code=301)

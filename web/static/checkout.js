@@ -48,6 +48,7 @@ function setupCheckout(root) {
       showKind(radio.value);
       payOrder.disabled = true;
       $("#payment").hidden = true;
+      if (radio.value === "COURIER") couriers.list();
     });
   }
 
@@ -56,29 +57,32 @@ function setupCheckout(root) {
     if (value) act(call("POST", `${base}/delivery`, { kind: "PICKUP", pickupPointId: Number(value) }));
   });
 
-  $("#find-variants").addEventListener("click", async () => {
-    error.textContent = "";
-    const address = $("#address").value.trim();
-    const box = $("#variants");
-    box.textContent = "";
-    try {
-      const data = await call("GET", `/delivery/variants?address=${encodeURIComponent(address)}`);
-      for (const variant of data.variants) {
-        const label = document.createElement("label");
-        label.className = "option";
-        const input = document.createElement("input");
-        input.type = "radio";
-        input.name = "company";
-        input.value = variant.companyName;
-        input.addEventListener("change", () =>
-          act(call("POST", `${base}/delivery`, { kind: "COURIER", address, companyName: variant.companyName })),
-        );
-        label.append(input, ` ${variant.companyName} — ${rub(variant.cost)}, ${variant.estimatedDate}`);
-        box.append(label);
+  // The courier company the checkout has for this address, if any (couriers.js lists them).
+  function chosenCompany(address) {
+    const delivery = state && state.delivery;
+    return delivery && delivery.kind === "COURIER" && delivery.address === address ? delivery.companyName : "";
+  }
+
+  const couriers = setupCouriers({
+    input: $("#address"),
+    box: $("#variants"),
+    money: rub,
+    chosenFor: chosenCompany,
+    choose: (address, companyName) => act(call("POST", `${base}/delivery`, { kind: "COURIER", address, companyName })),
+    problem: (message) => {
+      error.textContent = message;
+    },
+    listed: (address) => {
+      // The address chosen (typed back, or after a reload): as the state says; another one:
+      // nothing is chosen for it yet.
+      if (chosenCompany(address)) {
+        show(state);
+        return;
       }
-    } catch (e) {
-      error.textContent = e.message;
-    }
+      payOrder.disabled = true;
+      $("#payment").hidden = true;
+      $("#cost-block").hidden = true;
+    },
   });
 
   $("#confirm-cost").addEventListener("change", (event) => {
@@ -297,6 +301,7 @@ function setupCheckout(root) {
   call("GET", `${base}/state`).then((initial) => {
     if (initial.delivery) showKind(initial.delivery.kind);
     show(initial);
+    if (initial.delivery && initial.delivery.kind === "COURIER") couriers.list();
     if (window.location.hash === "#payment" && initial.deliveryConfirmed) payOrder.click();
   });
 }
@@ -311,55 +316,6 @@ function setupResult(root) {
       window.location.assign("/cart");
     }
   });
-}
-
-// «Проверяем оплату…»: the bank sent the shopper back; the checkout learns the outcome from the
-// bank's callback (or by asking the bank), so ask the checkout until it is decided. The same rule
-// as `web/pages.py: return_target`.
-const POLL_MS = 700;
-const SLOW_AFTER_MS = 15000;
-
-// The steps a checkout ends in come from the page (models/payloads.py: ENDED_STEPS).
-function returnTarget(state, endedSteps) {
-  const base = `/checkout/${state.orderId}`;
-  if (endedSteps.includes(state.step)) return `${base}/result`;
-  if (state.step === "CHOOSING_DELIVERY") return state.lastError ? `${base}/result` : base;
-  return null;
-}
-
-function setupReturn(root) {
-  const started = Date.now();
-  const problem = root.querySelector("#return-error");
-  const slow = root.querySelector("#return-slow");
-  const bankLink = root.querySelector("#bank-link");
-  const endedSteps = (root.dataset.endedSteps || "").split(" ");
-
-  async function poll() {
-    try {
-      const state = await call("GET", `/checkout/${root.dataset.orderId}/state`);
-      problem.textContent = "";
-      const target = returnTarget(state, endedSteps);
-      if (target) {
-        window.location.assign(target);
-        return;
-      }
-      if (state.paymentUrl) bankLink.href = state.paymentUrl;
-      bankLink.hidden = !state.paymentUrl;
-      slow.hidden = Date.now() - started < SLOW_AFTER_MS;
-    } catch (e) {
-      if (e.status === 401) {
-        window.location.assign(`/login?next=${encodeURIComponent(window.location.pathname)}`);
-        return;
-      }
-      if (e.status === 404) {
-        problem.textContent = e.message;
-        return; // no such checkout of this shopper: nothing to wait for
-      }
-      problem.textContent = e.status ? e.message : "Нет связи с магазином, пробуем ещё раз…";
-    }
-    window.setTimeout(poll, POLL_MS);
-  }
-  window.setTimeout(poll, POLL_MS);
 }
 
 // «Выбрать другой способ оплаты» while the bank's page waits: the attempt ends (a payment the bank
@@ -394,6 +350,4 @@ document.addEventListener("DOMContentLoaded", () => {
   if (checkout && checkout.dataset.step === "CHOOSING_DELIVERY") setupCheckout(checkout);
   const result = document.getElementById("payment-result");
   if (result) setupResult(result);
-  const back = document.getElementById("payment-return");
-  if (back) setupReturn(back);
 });

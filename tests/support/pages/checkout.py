@@ -7,8 +7,10 @@ import asyncio
 import re
 import threading
 import uuid
+from collections.abc import Awaitable, Callable
 
 from playwright.sync_api import Page, expect
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from core.db import create_engine, create_session_factory, transaction
 from services import billing
@@ -16,29 +18,49 @@ from tests.support.pages.customer import Customer, register_with_api
 from tests.support.store import Store
 
 
+def in_store_db(store: Store, work: Callable[[AsyncSession], Awaitable[None]]) -> None:
+    """Run `work` in one transaction on the running store's database, as a test fixture."""
+
+    async def run() -> None:
+        engine = create_engine(f"sqlite+aiosqlite:///{store.log_path.parent / 'shop.db'}")
+        try:
+            async with transaction(create_session_factory(engine)) as session:
+                await work(session)
+        finally:
+            await engine.dispose()
+
+    # Playwright's sync API owns this thread's event loop: run the coroutine on another thread,
+    # and raise its failure here.
+    failures: list[BaseException] = []
+
+    def in_thread() -> None:
+        try:
+            asyncio.run(run())
+        except BaseException as exc:
+            failures.append(exc)
+
+    worker = threading.Thread(target=in_thread)
+    worker.start()
+    worker.join()
+    if failures:
+        raise failures[0]
+
+
 def move_money(store: Store, username: str, roubles: int) -> None:
     """Credit (roubles > 0) or debit (< 0) the wallet through billing, as a test fixture: the
     top-up flow is its own issue, and a debit stands for a purchase made in another tab."""
 
-    async def move() -> None:
-        engine = create_engine(f"sqlite+aiosqlite:///{store.log_path.parent / 'shop.db'}")
+    async def move(session: AsyncSession) -> None:
         operation = billing.credit_wallet if roubles > 0 else billing.debit_wallet
-        try:
-            async with transaction(create_session_factory(engine)) as session:
-                await operation(
-                    session=session,
-                    username=username,
-                    amount_kopecks=abs(roubles) * 100,
-                    idempotency_key=f"browser-{username}-{roubles}-{uuid.uuid4()}",
-                    reference="test",
-                )
-        finally:
-            await engine.dispose()
+        await operation(
+            session=session,
+            username=username,
+            amount_kopecks=abs(roubles) * 100,
+            idempotency_key=f"browser-{username}-{roubles}-{uuid.uuid4()}",
+            reference="test",
+        )
 
-    # Playwright's sync API owns this thread's event loop: run the coroutine on another thread.
-    worker = threading.Thread(target=lambda: asyncio.run(move()))
-    worker.start()
-    worker.join()
+    in_store_db(store, move)
 
 
 def put_kettle_in_cart(page: Page) -> None:

@@ -4,12 +4,35 @@ to the store, «Оплачено» on the result page, and the result mails in t
 from __future__ import annotations
 
 import re
+import uuid
+from typing import Any
 
 from playwright.sync_api import Page, expect
 
 from tests.support.pages.customer import Customer
 from tests.support.polling import eventually
 from tests.support.store import MAIL_TIMEOUT_S, Store
+
+SERVICE_KEY = {"X-Service-Key": "dev-service-key"}  # SHOP_SERVICE_KEY's dev default
+
+
+def issue_gift_card(page: Page, roubles: int) -> dict[str, Any]:
+    """A new gift card through billing's internal contract, as the gift card flow issues one."""
+    response = page.request.post(
+        "/billing/token/create",
+        headers=SERVICE_KEY,
+        data={
+            "amount": roubles,
+            "recipientName": "Анна",
+            "recipientEmail": "anna@example.ru",
+            "idempotencyKey": f"browser-gift-{uuid.uuid4()}",
+        },
+    )
+    assert response.ok, response.text()
+    card: dict[str, Any] = response.json()
+    assert re.fullmatch(r"[0-9A-Z]{4}(-[0-9A-Z]{4}){3}", card["activationCode"]), card
+    return card
+
 
 # From «Оплатить» to «Оплачено»: a payment run, the bank's callback, the order's confirmation.
 PAYMENT_TIMEOUT_MS = 30_000
