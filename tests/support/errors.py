@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -17,3 +18,13 @@ def assert_error(response: httpx.Response, status: int, *fields: str) -> dict[st
     assert body["errorMessage"]
     assert set(fields) <= set(body.get("fields", {})), body
     return body
+
+
+def assert_limited(response: httpx.Response, message: str, window: timedelta) -> int:
+    """429 in the spec's error shape with `message`, and a Retry-After within the limit's window;
+    the Retry-After seconds."""
+    body = assert_error(response, 429)
+    assert body["errorMessage"] == message
+    retry_after = int(response.headers["Retry-After"])
+    assert 0 < retry_after <= window.total_seconds()
+    return retry_after
