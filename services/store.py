@@ -30,10 +30,11 @@ from models.store import (
 )
 
 MAX_PAGE_SIZE = 60
-MAX_RESULTS = 1000  # deepest result a shopper can page to
+MAX_RESULTS = 1000  # deepest product a shopper can page to in the catalogue
 # Ranking looks at the first CANDIDATES matches: the cost of a query stays bounded however common
 # its words are in a million products.
 CANDIDATES = 500
+SEARCH_DEPTH = CANDIDATES  # deepest search result a shopper can page to
 
 
 def image_url(product_id: int) -> str:
@@ -312,8 +313,8 @@ def _check_search(query: str, page: int, page_size: int) -> list[tuple[str, ...]
         )
     if page < 1 or not 1 <= page_size <= MAX_PAGE_SIZE:
         raise ValidationError(f"Страница от 1, размер страницы от 1 до {MAX_PAGE_SIZE}")
-    if page * page_size > MAX_RESULTS:
-        raise ValidationError(f"Можно просмотреть только первые {MAX_RESULTS} результатов")
+    if page * page_size > SEARCH_DEPTH:
+        raise ValidationError(f"Можно просмотреть только первые {SEARCH_DEPTH} результатов")
     terms = query_terms(query)
     if not terms:
         raise ValidationError(
@@ -339,14 +340,11 @@ def _ts_whole_words(terms: list[tuple[str, ...]]) -> str:
     return " | ".join(t for group in terms for t in group)
 
 
-_SQLITE_BOUND = text(
-    "SELECT rowid FROM store_product_search WHERE store_product_search MATCH :match"
-    " LIMIT 1 OFFSET :skip"
-)
+# The first CANDIDATES matches (FTS5 hands them out in rowid order), ranked: one statement.
 _SQLITE_SEARCH = text(
-    "SELECT rowid FROM store_product_search"
-    " WHERE store_product_search MATCH :match AND rowid <= :bound"
-    " ORDER BY bm25(store_product_search, 10.0, 1.0), rowid LIMIT :limit OFFSET :offset"
+    "SELECT rowid FROM (SELECT rowid, bm25(store_product_search, 10.0, 1.0) AS score"
+    "   FROM store_product_search WHERE store_product_search MATCH :match LIMIT :cap)"
+    " ORDER BY score, rowid LIMIT :limit OFFSET :offset"
 )
 _POSTGRES_SEARCH = text(
     "WITH q AS (SELECT to_tsquery('simple', :tsq) AS query,"
@@ -358,7 +356,6 @@ _POSTGRES_SEARCH = text(
     " ORDER BY ts_rank(document, q.query) + ts_rank(document, q.whole) DESC, product_id"
     " LIMIT :limit OFFSET :offset"
 )
-NO_BOUND = 2**62
 
 
 async def search_ids(
@@ -370,14 +367,13 @@ async def search_ids(
     same at 100 000 products as at a million: on SQLite the first CANDIDATES matches in id order
     (FTS5 hands matches out by id and stops there); on PostgreSQL the first CANDIDATES of the at
     most ~20 000 rows a GIN scan returns (`gin_fuzzy_search_limit`, core/db.py). Rare queries are
-    ranked exactly.
+    ranked exactly. Pages reach as deep as the candidates (SEARCH_DEPTH): past them a ranking
+    would have to take in more candidates and would reorder the pages before.
     """
     terms = _check_search(query, page, page_size)
     window = {"limit": page_size + 1, "offset": (page - 1) * page_size}
     if conn.dialect.name == "sqlite":
-        match = _fts5_match(terms)
-        bound = await conn.scalar(_SQLITE_BOUND, {"match": match, "skip": CANDIDATES - 1})
-        params = {"match": match, "bound": NO_BOUND if bound is None else bound}
+        params = {"match": _fts5_match(terms), "cap": CANDIDATES}
         rows = await conn.execute(_SQLITE_SEARCH, params | window)
     else:
         params = {"tsq": _tsquery(terms), "whole": _ts_whole_words(terms), "cap": CANDIDATES}
