@@ -14,17 +14,16 @@ from sqlmodel import select
 from core.db import transaction
 from models.billing import ActivationAttempt
 from services import billing
-from tests.support.auth import new_customer
+from tests.support.auth import log_in_new_customer
 from tests.support.billing import issue, shopper, tokens
 from tests.support.errors import assert_error, assert_limited
-from tests.support.shop import Shop, api_settings
+from tests.support.shop import Shop, api_settings, from_another_address
 
 SETTINGS = api_settings()
 PER_SHOPPER = SETTINGS.activation_wrong_codes_per_shopper
 WINDOW = timedelta(minutes=SETTINGS.activation_window_minutes)
 LIMITED = "Слишком много неверных кодов. Попробуйте снова через 15 мин."
 HTML = {"accept": "text/html"}
-ANOTHER_ADDRESS = "127.0.0.2"  # loopback too: the other shopper's client connects from it
 
 
 def wrong_code(n: int) -> str:
@@ -61,15 +60,8 @@ async def test_wrong_codes_then_429_even_for_a_correct_code(shop: Shop) -> None:
     assert (await tokens(shop, username))["tokens"][1:] == [], "the card stays unbound"
 
     # Another shopper, connecting from another address, is not limited.
-    async with httpx.AsyncClient(
-        base_url=shop.public_url,
-        transport=httpx.AsyncHTTPTransport(local_address=ANOTHER_ADDRESS),
-        timeout=30.0,
-    ) as other:
-        body = new_customer()
-        assert (await other.post("/auth/register", json=body)).status_code == 200
-        credentials = {"username": body["username"], "password": body["password"]}
-        assert (await other.post("/auth/login", json=credentials)).status_code == 200
+    async with from_another_address(shop) as other:
+        await log_in_new_customer(other)
         activated = await other.post("/payment/activate", json={"activationCode": code})
     assert activated.status_code == 200, activated.text
     assert activated.json()["id"] == card["id"]

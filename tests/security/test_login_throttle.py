@@ -11,19 +11,19 @@ import httpx
 import pytest
 
 from core.attempts import AttemptLimit
-from core.db import SessionFactory, transaction
+from core.db import SessionFactory
 from core.errors import AuthError, NotFoundError, TooManyAttemptsError
 from core.timeutil import utcnow
-from services import auth, auth_limits
-from tests.support.auth import new_customer, register
+from services import auth_limits
+from tests.support.auth import log_in_new_customer, register
 from tests.support.errors import assert_error, assert_limited
-from tests.support.shop import Shop, api_settings
+from tests.support.shop import Shop, api_settings, from_another_address
+from tests.support.users import add_user
 
 SETTINGS = api_settings()
 PER_ACCOUNT = SETTINGS.login_wrong_passwords_per_account
 WINDOW = timedelta(minutes=SETTINGS.login_window_minutes)
 LIMITED = "Слишком много попыток входа. Попробуйте снова через 15 мин."
-ANOTHER_ADDRESS = "127.0.0.2"  # loopback too: the other shopper's client connects from it
 TTL = timedelta(hours=1)
 
 
@@ -45,32 +45,8 @@ async def test_wrong_passwords_then_429_even_for_the_right_one(shop: Shop) -> No
     assert (await shop.http.get("/auth/auth")).status_code == 401, "no session was opened"
 
     # Another shopper, connecting from another address, is not limited.
-    async with httpx.AsyncClient(
-        base_url=shop.public_url,
-        transport=httpx.AsyncHTTPTransport(local_address=ANOTHER_ADDRESS),
-        timeout=30.0,
-    ) as other:
-        another = new_customer()
-        assert (await other.post("/auth/register", json=another)).status_code == 200
-        credentials = {"username": another["username"], "password": another["password"]}
-        assert (await other.post("/auth/login", json=credentials)).status_code == 200
-
-
-async def _user(sessions: SessionFactory, username: str) -> None:
-    async with transaction(sessions) as session:
-        credential = await auth.stash_credential(
-            session=session, password_hash=auth.hash_password("correct horse")
-        )
-    async with transaction(sessions) as session:
-        await auth.create_user(
-            session=session,
-            username=username,
-            first_name="Алиса",
-            last_name="",
-            email=f"{username}@example.ru",
-            phone="+79123456789",
-            credential_id=credential,
-        )
+    async with from_another_address(shop) as other:
+        await log_in_new_customer(other)
 
 
 async def _login(
@@ -99,7 +75,7 @@ async def test_limit_per_address_counts_unknown_logins_and_other_accounts(
     sessions: SessionFactory,
 ) -> None:
     limit = AttemptLimit(per_subject=100, per_address=3, window=WINDOW)
-    await _user(sessions, "alice")
+    await add_user(sessions, "alice")
     with pytest.raises(NotFoundError):
         await _login(sessions, "nobody", "x" * 8, limit=limit)
     with pytest.raises(AuthError):
@@ -115,7 +91,7 @@ async def test_limit_per_address_counts_unknown_logins_and_other_accounts(
 
 async def test_login_works_again_once_the_window_has_passed(sessions: SessionFactory) -> None:
     limit = AttemptLimit(per_subject=2, per_address=100, window=WINDOW)
-    await _user(sessions, "bob")
+    await add_user(sessions, "bob")
     for _ in range(2):
         with pytest.raises(AuthError):
             await _login(sessions, "bob", "wrong password", limit=limit)
@@ -127,6 +103,6 @@ async def test_login_works_again_once_the_window_has_passed(sessions: SessionFac
 
 async def test_a_successful_login_does_not_count(sessions: SessionFactory) -> None:
     limit = AttemptLimit(per_subject=1, per_address=1, window=WINDOW)
-    await _user(sessions, "carol")
+    await add_user(sessions, "carol")
     for _ in range(3):
         assert await _login(sessions, "carol", "correct horse", limit=limit)

@@ -17,10 +17,10 @@ from core.db import SessionFactory, transaction
 from core.errors import AlreadyExistsError, AuthError, NotFoundError
 from models.auth import User
 from services import auth
-from tests.security.test_login_throttle import _user
 from tests.support.auth import new_customer, register
 from tests.support.errors import assert_error
 from tests.support.shop import Shop
+from tests.support.users import add_user
 
 
 def _mixed_case_name() -> str:
@@ -37,9 +37,9 @@ async def test_a_case_twin_cannot_register(shop: Shop) -> None:
 
 
 async def test_a_case_twin_cannot_be_created_even_past_the_check(sessions: SessionFactory) -> None:
-    await _user(sessions, "Gina")
+    await add_user(sessions, "Gina")
     with pytest.raises(AlreadyExistsError) as taken:
-        await _user(sessions, "gINA")
+        await add_user(sessions, "gINA")
     assert taken.value.fields == {"username": "этот логин уже занят"}
     with pytest.raises(IntegrityError):  # the unique index, for a writer that skips the check
         async with transaction(sessions) as session:
@@ -72,7 +72,7 @@ async def test_login_in_another_case_works(shop: Shop) -> None:
 async def test_argon2_verifies_off_the_event_loop_for_unknown_logins_too(
     sessions: SessionFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    await _user(sessions, "hana")
+    await add_user(sessions, "hana")
     loop_thread = threading.get_ident()
     calls: list[tuple[str, bool]] = []
     matches = auth.password_matches
@@ -100,7 +100,7 @@ async def test_argon2_verifies_off_the_event_loop_for_unknown_logins_too(
 async def test_stored_hashes_are_argon2id_with_the_configured_parameters(
     sessions: SessionFactory,
 ) -> None:
-    await _user(sessions, "iris")
+    await add_user(sessions, "iris")
     async with transaction(sessions) as session:
         user = await auth.get_user(session=session, username="iris")
     assert user.password_hash.startswith("$argon2id$v=19$")

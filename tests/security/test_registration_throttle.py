@@ -21,14 +21,13 @@ from services import auth_limits
 from tests.security.conftest import ShopWith
 from tests.support.auth import new_customer
 from tests.support.errors import assert_error, assert_limited
-from tests.support.shop import Shop, api_settings
+from tests.support.shop import Shop, api_settings, from_another_address
 
 SETTINGS = api_settings()
 PER_EMAIL = SETTINGS.registrations_per_email
 PER_ADDRESS = 4  # the shop below lowers the address limit (20 by default) to keep the test short
 WINDOW = timedelta(minutes=SETTINGS.registration_window_minutes)
 LIMITED = "Слишком много регистраций. Попробуйте снова через 60 мин."
-ANOTHER_ADDRESS = "127.0.0.2"
 
 
 @pytest.fixture
@@ -64,11 +63,7 @@ async def test_one_address_registers_at_most_so_often(strict_shop: Shop) -> None
         response = await strict_shop.http.post("/auth/register", json=new_customer())
         assert response.status_code == 200, response.text
     assert_refused(await strict_shop.http.post("/auth/register", json=new_customer()))
-    async with httpx.AsyncClient(
-        base_url=strict_shop.public_url,
-        transport=httpx.AsyncHTTPTransport(local_address=ANOTHER_ADDRESS),
-        timeout=30.0,
-    ) as other:
+    async with from_another_address(strict_shop) as other:
         assert (await other.post("/auth/register", json=new_customer())).status_code == 200
 
 

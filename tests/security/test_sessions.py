@@ -14,9 +14,9 @@ from core.errors import AuthError
 from core.timeutil import utcnow
 from models.auth import UserSession
 from services import auth
-from tests.security.test_login_throttle import _user
 from tests.support.auth import login, register
 from tests.support.shop import Shop, api_settings
+from tests.support.users import add_user
 
 IDLE = timedelta(minutes=api_settings().session_idle_minutes)
 
@@ -36,7 +36,7 @@ async def test_a_session_unused_for_the_idle_timeout_is_refused(shop: Shop) -> N
 
 
 async def test_idle_timeout_in_the_service(sessions: SessionFactory) -> None:
-    await _user(sessions, "dora")
+    await add_user(sessions, "dora")
     async with transaction(sessions) as session:
         _, token = await auth.login(
             session=session,
@@ -54,8 +54,8 @@ async def test_idle_timeout_in_the_service(sessions: SessionFactory) -> None:
 
 
 async def test_grant_operator_ends_the_users_sessions(sessions: SessionFactory) -> None:
-    await _user(sessions, "erin")
-    await _user(sessions, "fred")
+    await add_user(sessions, "erin")
+    await add_user(sessions, "fred")
     tokens = []
     for username in ("erin", "erin", "fred"):
         async with transaction(sessions) as session:

@@ -15,26 +15,9 @@ from core.timeutil import utcnow
 from models.auth import SessionPublic, User, UserSession
 from models.notification import Notification
 from services import auth, notification
+from tests.support.users import PASSWORD, add_user
 
 TTL = timedelta(hours=1)
-PASSWORD = "correct horse"
-
-
-async def _user(sessions: SessionFactory, username: str, email: str = "") -> None:
-    async with transaction(sessions) as session:
-        credential = await auth.stash_credential(
-            session=session, password_hash=auth.hash_password(PASSWORD)
-        )
-    async with transaction(sessions) as session:
-        await auth.create_user(
-            session=session,
-            username=username,
-            first_name="Алиса",
-            last_name="Иванова",
-            email=email or f"{username}@example.ru",
-            phone="+79123456789",
-            credential_id=credential,
-        )
 
 
 async def _login(sessions: SessionFactory, username: str, password: str = PASSWORD) -> str:
@@ -56,7 +39,7 @@ async def _sessions_of(sessions: SessionFactory, username: str, token: str) -> l
 
 
 async def test_profile_changes_name_and_phone_at_once(sessions: SessionFactory) -> None:
-    await _user(sessions, "alice")
+    await add_user(sessions, "alice")
     async with transaction(sessions) as session:
         await auth.update_profile(
             session=session,
@@ -72,7 +55,7 @@ async def test_profile_changes_name_and_phone_at_once(sessions: SessionFactory) 
 
 
 async def test_password_change_needs_the_current_one(sessions: SessionFactory) -> None:
-    await _user(sessions, "alice")
+    await add_user(sessions, "alice")
     token = await _login(sessions, "alice")
     with pytest.raises(ValidationError) as refused:
         async with transaction(sessions) as session:
@@ -88,8 +71,8 @@ async def test_password_change_needs_the_current_one(sessions: SessionFactory) -
 
 
 async def test_password_change_ends_every_other_session(sessions: SessionFactory) -> None:
-    await _user(sessions, "alice")
-    await _user(sessions, "bob")
+    await add_user(sessions, "alice")
+    await add_user(sessions, "bob")
     kept, stolen = await _login(sessions, "alice"), await _login(sessions, "alice")
     bobs = await _login(sessions, "bob")
     async with transaction(sessions) as session:
@@ -111,7 +94,7 @@ async def test_password_change_ends_every_other_session(sessions: SessionFactory
 
 
 async def test_sessions_list_marks_this_one_and_shows_no_secret(sessions: SessionFactory) -> None:
-    await _user(sessions, "alice")
+    await add_user(sessions, "alice")
     first = await _login(sessions, "alice")
     second = await _login(sessions, "alice")
     listed = await _sessions_of(sessions, "alice", second)
@@ -124,7 +107,7 @@ async def test_sessions_list_marks_this_one_and_shows_no_secret(sessions: Sessio
 
 
 async def test_end_other_sessions_keeps_only_this_one(sessions: SessionFactory) -> None:
-    await _user(sessions, "alice")
+    await add_user(sessions, "alice")
     others = [await _login(sessions, "alice") for _ in range(2)]
     this = await _login(sessions, "alice")
     async with transaction(sessions) as session:
@@ -136,7 +119,7 @@ async def test_end_other_sessions_keeps_only_this_one(sessions: SessionFactory) 
 
 
 async def test_last_used_is_written_at_most_every_few_minutes(sessions: SessionFactory) -> None:
-    await _user(sessions, "alice")
+    await add_user(sessions, "alice")
     token = await _login(sessions, "alice")
     long_ago = utcnow() - auth.SESSION_TOUCH - timedelta(minutes=1)
     recently = utcnow() - timedelta(minutes=1)
@@ -150,8 +133,8 @@ async def test_last_used_is_written_at_most_every_few_minutes(sessions: SessionF
 
 
 async def test_email_change_refuses_the_own_and_a_taken_address(sessions: SessionFactory) -> None:
-    await _user(sessions, "alice")
-    await _user(sessions, "bob")
+    await add_user(sessions, "alice")
+    await add_user(sessions, "bob")
     with pytest.raises(ValidationError):
         async with transaction(sessions) as session:
             await auth.ensure_email_change_allowed(
@@ -164,7 +147,7 @@ async def test_email_change_refuses_the_own_and_a_taken_address(sessions: Sessio
 
 
 async def test_email_change_applies_once_and_a_retry_is_harmless(sessions: SessionFactory) -> None:
-    await _user(sessions, "alice")
+    await add_user(sessions, "alice")
     for _ in range(2):
         async with transaction(sessions) as session:
             await auth.change_email(session=session, username="alice", new_email="new@example.ru")

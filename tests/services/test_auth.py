@@ -13,32 +13,13 @@ from core.errors import AlreadyExistsError, AuthError, NotFoundError, Validation
 from core.timeutil import utcnow
 from models.auth import PendingCredential, User, UserSession
 from services import auth
+from tests.support.users import add_user
 
 TTL = timedelta(hours=1)
 
 
-async def _register(
-    sessions: SessionFactory, username: str = "alice", email: str = "alice@example.ru"
-) -> str:
-    async with transaction(sessions) as session:
-        credential = await auth.stash_credential(
-            session=session, password_hash=auth.hash_password("correct horse")
-        )
-    async with transaction(sessions) as session:
-        await auth.create_user(
-            session=session,
-            username=username,
-            first_name="Алиса",
-            last_name="Иванова",
-            email=email,
-            phone="+79123456789",
-            credential_id=credential,
-        )
-    return credential
-
-
 async def test_password_is_stored_as_argon2id_never_in_clear(sessions: SessionFactory) -> None:
-    await _register(sessions)
+    await add_user(sessions)
     async with transaction(sessions) as session:
         user = await auth.get_user(session=session, username="alice")
         leftovers = (await session.exec(select(PendingCredential))).all()
@@ -50,7 +31,7 @@ async def test_password_is_stored_as_argon2id_never_in_clear(sessions: SessionFa
 async def test_create_user_retried_with_same_credential_returns_the_same_user(
     sessions: SessionFactory,
 ) -> None:
-    credential = await _register(sessions)
+    credential = await add_user(sessions)
     async with transaction(sessions) as session:
         again = await auth.create_user(
             session=session,
@@ -67,7 +48,7 @@ async def test_create_user_retried_with_same_credential_returns_the_same_user(
 
 
 async def test_taken_username_and_email_are_reported_per_field(sessions: SessionFactory) -> None:
-    await _register(sessions)
+    await add_user(sessions)
     async with transaction(sessions) as session:
         with pytest.raises(AlreadyExistsError) as caught:
             await auth.ensure_available(session=session, username="alice", email="alice@example.ru")
@@ -77,7 +58,7 @@ async def test_taken_username_and_email_are_reported_per_field(sessions: Session
 async def test_second_user_with_same_email_is_refused_and_nothing_is_created(
     sessions: SessionFactory,
 ) -> None:
-    await _register(sessions)
+    await add_user(sessions)
     async with transaction(sessions) as session:
         credential = await auth.stash_credential(session=session, password_hash="x")
     with pytest.raises(AlreadyExistsError):
@@ -118,7 +99,7 @@ async def test_expired_or_unknown_credential_is_refused(sessions: SessionFactory
 
 
 async def test_delete_user_undoes_only_its_own_registration(sessions: SessionFactory) -> None:
-    credential = await _register(sessions)
+    credential = await add_user(sessions)
     async with transaction(sessions) as session:
         assert not await auth.delete_user(
             session=session, username="alice", registration_ref="other"
@@ -132,7 +113,7 @@ async def test_delete_user_undoes_only_its_own_registration(sessions: SessionFac
 
 
 async def test_login_checks_input_user_and_password(sessions: SessionFactory) -> None:
-    await _register(sessions)
+    await add_user(sessions)
     async with transaction(sessions) as session:
         with pytest.raises(ValidationError):
             await auth.login(session=session, username="", password="x", old_token=None, ttl=TTL)
@@ -153,7 +134,7 @@ async def test_login_checks_input_user_and_password(sessions: SessionFactory) ->
 
 
 async def test_login_rotates_the_session_and_logout_ends_it(sessions: SessionFactory) -> None:
-    await _register(sessions)
+    await add_user(sessions)
     async with transaction(sessions) as session:
         _, first = await auth.login(
             session=session, username="alice", password="correct horse", old_token=None, ttl=TTL
@@ -173,7 +154,7 @@ async def test_login_rotates_the_session_and_logout_ends_it(sessions: SessionFac
 
 
 async def test_expired_session_is_refused(sessions: SessionFactory) -> None:
-    await _register(sessions)
+    await add_user(sessions)
     async with transaction(sessions) as session:
         _, token = await auth.login(
             session=session, username="alice", password="correct horse", old_token=None, ttl=-TTL
@@ -188,7 +169,7 @@ async def test_racing_registrations_of_one_username_create_one_user(
 ) -> None:
     async def attempt(i: int) -> str:
         try:
-            await _register(sessions, username="racer", email=f"racer{i}@example.ru")
+            await add_user(sessions, "racer", email=f"racer{i}@example.ru")
         except AlreadyExistsError:
             return "refused"
         return "created"

@@ -15,27 +15,13 @@ from models.auth import OPERATOR, SHOPPER
 from models.operator import ADVANCE, CANCEL
 from models.order import Order, OrderStatus
 from services import auth, operator, order
-
-
-async def _user(sessions: SessionFactory, username: str) -> None:
-    async with transaction(sessions) as session:
-        credential = await auth.stash_credential(session=session, password_hash="x")
-    async with transaction(sessions) as session:
-        await auth.create_user(
-            session=session,
-            username=username,
-            first_name="Олег",
-            last_name="",
-            email=f"{username}@example.ru",
-            phone="+79123456789",
-            credential_id=credential,
-        )
+from tests.support.users import add_user
 
 
 async def test_a_user_is_a_shopper_until_granted_the_operator_role(
     sessions: SessionFactory,
 ) -> None:
-    await _user(sessions, "oleg")
+    await add_user(sessions, "oleg")
     async with transaction(sessions) as session:
         assert (await auth.get_user(session=session, username="oleg")).role == SHOPPER
     async with transaction(sessions) as session:

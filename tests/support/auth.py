@@ -42,3 +42,12 @@ async def login_shopper(shop: Shop) -> Shop:
     template: `seeded_sessions`)."""
     await login(shop, await register(shop))
     return shop
+
+
+async def log_in_new_customer(http: httpx.AsyncClient) -> dict[str, Any]:
+    """A new customer registered and logged in on `http`; their registration body."""
+    body = new_customer()
+    assert (await http.post("/auth/register", json=body)).status_code == 200
+    credentials = {"username": body["username"], "password": body["password"]}
+    assert (await http.post("/auth/login", json=credentials)).status_code == 200
+    return body

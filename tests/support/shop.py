@@ -43,6 +43,19 @@ def api_settings(**overrides: object) -> Settings:
     return Settings(environment="test", public_url="http://shop.test", **overrides)  # type: ignore[arg-type]
 
 
+ANOTHER_ADDRESS = "127.0.0.2"  # loopback too: another shopper's client connects from it
+
+
+def from_another_address(shop: Shop) -> httpx.AsyncClient:
+    """A client of the shop's local port connecting from ANOTHER_ADDRESS (limits per client
+    address do not count the test's own client); use it as `async with`."""
+    return httpx.AsyncClient(
+        base_url=shop.public_url,
+        transport=httpx.AsyncHTTPTransport(local_address=ANOTHER_ADDRESS),
+        timeout=30.0,
+    )
+
+
 def service() -> dict[str, str]:
     """The header of the internal contracts (billing's, payment's): the service key."""
     return {"X-Service-Key": api_settings().service_key.get_secret_value()}
