@@ -82,6 +82,15 @@ class Settings(BaseSettings):
     support_email: str = "help@shopflow.local"
 
     access_log: bool = True
+    # Log lines as text (a terminal) or JSON (a collector: each line's workflow, run and order).
+    log_format: Literal["text", "json"] = "text"
+    # Prometheus: the API's own at /metrics (off: 404); the worker's, with the Temporal SDK's
+    # metrics and the flows' outcomes, on this port of `host` (0: not served).
+    metrics_enabled: bool = True
+    worker_metrics_port: int = Field(default=0, ge=0, le=65535)
+    # OpenTelemetry traces go to this OTLP/HTTP endpoint (e.g. http://collector:4318/v1/traces);
+    # empty: no spans are recorded.
+    otlp_endpoint: str = ""
     session_ttl_hours: int = Field(default=24 * 14, ge=1)
     # A session unused this long ends (beside the absolute `session_ttl_hours`).
     session_idle_minutes: float = Field(default=24 * 60, gt=0)

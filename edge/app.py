@@ -8,6 +8,8 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
+from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
+from opentelemetry.sdk.trace import TracerProvider
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.couriers import CourierGateway, HttpCourierGateway
@@ -25,10 +27,12 @@ from api import (
 )
 from core.db import SessionFactory, create_engine, create_session_factory
 from core.settings import Settings
+from core.telemetry import temporal_tracing, tracer_provider
 from edge.csrf import CrossSiteMiddleware
 from edge.errors import install_error_handlers
 from edge.headers import SecurityHeadersMiddleware
 from edge.limits import BodyLimitMiddleware, UrlCharactersMiddleware
+from edge.metrics import HttpMetrics, MetricsMiddleware
 from flows.catalogue import Catalogue
 from flows.engine import LazyTemporalClient
 from web import account_pages, catalog_pages, money_pages, operator_pages, order_pages, pages
@@ -40,8 +44,10 @@ def create_app(
     session_factory: SessionFactory | None = None,
     temporal: LazyTemporalClient | None = None,
     couriers: CourierGateway | None = None,
+    tracing: TracerProvider | None = None,
 ) -> FastAPI:
-    """Build the app; tests pass their own session factory, Temporal client and couriers."""
+    """Build the app; tests pass their own session factory, Temporal client, couriers and tracer
+    provider (by default spans go to `settings.otlp_endpoint`, if set)."""
     owned_engine: AsyncEngine | None = None
     if session_factory is None:
         owned_engine = create_engine(settings.database_url)
@@ -49,6 +55,9 @@ def create_app(
     owned_couriers = None
     if couriers is None:
         couriers = owned_couriers = HttpCourierGateway(settings.couriers_url)
+    owned_tracing = None
+    if tracing is None:
+        tracing = owned_tracing = tracer_provider("shopflow-api", settings.otlp_endpoint)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -57,6 +66,8 @@ def create_app(
             await owned_couriers.aclose()
         if owned_engine is not None:
             await owned_engine.dispose()
+        if owned_tracing is not None:
+            owned_tracing.shutdown()  # the spans still batched are sent
 
     app = FastAPI(
         title="Shopflow",
@@ -70,7 +81,7 @@ def create_app(
     app.state.couriers = couriers
     app.state.catalogue = Catalogue(app.state.engine, settings.search_cache_seconds)
     app.state.temporal = temporal or LazyTemporalClient(
-        settings.temporal_address, settings.temporal_namespace
+        settings.temporal_address, settings.temporal_namespace, temporal_tracing(tracing)
     )
     install_error_handlers(app, html_renderer=pages.render_error_page)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
@@ -78,6 +89,18 @@ def create_app(
     app.add_middleware(CrossSiteMiddleware, settings=settings)
     # The last added is the outermost: every answer above, refusals too, carries the headers.
     app.add_middleware(SecurityHeadersMiddleware, hsts=settings.environment != "dev")
+    if settings.metrics_enabled:
+        metrics = HttpMetrics()
+        app.add_middleware(MetricsMiddleware, metrics=metrics)  # refusals above counted too
+        app.add_route("/metrics", metrics.scrape, include_in_schema=False)
+    if tracing is not None:
+        # A server span per request; the Temporal client's spans (a start, an Update) nest in it.
+        FastAPIInstrumentor.instrument_app(
+            app,
+            tracer_provider=tracing,
+            excluded_urls="/healthz,/metrics,/static/",
+            exclude_spans=["receive", "send"],
+        )
 
     @app.get("/healthz", tags=["ops"])
     async def healthz() -> dict[str, str]:

@@ -7,10 +7,15 @@ only the flows call it."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Sequence
 from typing import TypeVar
 
-from temporalio.client import Client, RPCTimeoutOrCancelledError, WorkflowUpdateFailedError
+from temporalio.client import (
+    Client,
+    Interceptor,
+    RPCTimeoutOrCancelledError,
+    WorkflowUpdateFailedError,
+)
 from temporalio.service import RPCError, RPCStatusCode
 
 from core.errors import ConflictError, DomainError, UnavailableError, error_class
@@ -29,9 +34,12 @@ EngineError = RPCError
 
 
 class LazyTemporalClient:
-    def __init__(self, address: str, namespace: str) -> None:
+    def __init__(
+        self, address: str, namespace: str, interceptors: Sequence[Interceptor] = ()
+    ) -> None:
         self._address = address
         self._namespace = namespace
+        self._interceptors = list(interceptors)  # e.g. tracing: spans of each start and Update
         self._client: Client | None = None
         self._lock = asyncio.Lock()
 
@@ -48,7 +56,9 @@ class LazyTemporalClient:
         async with self._lock:
             if self._client is None:
                 try:
-                    self._client = await Client.connect(self._address, namespace=self._namespace)
+                    self._client = await Client.connect(
+                        self._address, namespace=self._namespace, interceptors=self._interceptors
+                    )
                 except RuntimeError as exc:
                     raise UnavailableError(
                         "Сервис временно недоступен, попробуйте через минуту"

@@ -14,6 +14,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from core.errors import DomainError
 from core.settings import Settings
+from core.telemetry import configure_logging
 
 T = TypeVar("T")
 
@@ -33,6 +34,7 @@ def _api(settings: Settings) -> int:
         host=settings.host,
         port=settings.api_port,
         log_level="info",
+        log_config=None,  # uvicorn's lines through the root handler: text or JSON as set
         access_log=settings.access_log,
         timeout_graceful_shutdown=API_GRACEFUL_SHUTDOWN_SECONDS,
     )
@@ -198,8 +200,8 @@ def main(argv: list[str] | None = None) -> int:
     giftcard.add_argument("roubles")
     args = parser.parse_args(argv)
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     settings = Settings()
+    configure_logging(settings.log_format)
     if args.command == "dev":
         return _dev(settings)
     if args.command == "api":

@@ -61,6 +61,7 @@ from workflows.policies import (
     PAYMENT_METHOD,
     QUOTE_STEP,
     STORE,
+    count_outcome,
 )
 from workflows.saga import Saga
 
@@ -221,6 +222,10 @@ class CheckoutWorkflow:
                 await self._confirm(data, snapshot, payment)
         await asyncio.gather(*self._mails)
         await workflow.wait_condition(workflow.all_handlers_finished)
+        count_outcome("checkout", outcome=self._state.step)
+        workflow.logger.info(
+            "checkout ended: %s", self._state.step, extra={"order_id": data.order_id}
+        )
         return self._state
 
     async def _start(self, data: CheckoutInput) -> OrderSnapshot | None:

@@ -61,6 +61,7 @@ from workflows.policies import (
     ORDER_ID,
     PAYMENT,
     PAYMENT_METHOD,
+    count_outcome,
 )
 
 with workflow.unsafe.imports_passed_through():
@@ -121,6 +122,7 @@ class PaymentWorkflow:
             except Declined as refusal:
                 result = declined(data, refusal)
         workflow.upsert_search_attributes([FLOW_STATUS.value_set(result.status)])
+        count_outcome("payment", method=data.method, purpose=data.purpose, status=result.status)
         await send_payment_mail(
             kind="PAYMENT",
             username=data.username,
@@ -306,6 +308,7 @@ async def attempt(
             static_summary=summary,
         )
     result = await take_at_once(payment)
+    count_outcome("payment", method=payment.method, purpose=payment.purpose, status=result.status)
     later(
         send_payment_mail(
             kind="PAYMENT",

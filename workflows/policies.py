@@ -1,4 +1,5 @@
-"""Task queues, timeouts, retry policies and search attributes shared by workflows and workers."""
+"""Task queues, timeouts, retry policies, search attributes and outcome metrics shared by
+workflows and workers."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
+from temporalio import workflow
 from temporalio.common import RetryPolicy, SearchAttributeKey
 
 from models.payloads import Queues
@@ -27,6 +29,21 @@ ORDER_ID = SearchAttributeKey.for_keyword("OrderId")
 FLOW_STATUS = SearchAttributeKey.for_keyword("FlowStatus")
 PAYMENT_METHOD = SearchAttributeKey.for_keyword("PaymentMethod")
 SEARCH_ATTRIBUTES = (CUSTOMER_ID, ORDER_ID, FLOW_STATUS, PAYMENT_METHOD)
+
+# Counters of how runs end, by the workflow that decides it; the worker's Temporal runtime serves
+# them to Prometheus beside the SDK's own metrics (workers/worker.py: metrics_runtime).
+OUTCOME_METRICS = {
+    "checkout": "Checkouts ended, by outcome (PAID, FAILED, EXPIRED, BACK_TO_CART)",
+    "payment": "Payment attempts ended, by method, purpose and status",
+}
+
+
+def count_outcome(flow: str, **labels: str) -> None:
+    """One more run of `flow` ended as `labels` say: `shopflow_<flow>_outcomes` + 1. Not counted
+    again when the run is replayed."""
+    name = f"shopflow_{flow}_outcomes"
+    workflow.metric_meter().create_counter(name, OUTCOME_METRICS[flow]).add(1, labels)
+
 
 DOMAIN_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=1),

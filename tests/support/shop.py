@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import httpx
 import uvicorn
 from fastapi import FastAPI
+from opentelemetry.sdk.trace import TracerProvider
 from temporalio.testing import WorkflowEnvironment
 
 from adapters.bank import HttpBankGateway
@@ -89,12 +90,14 @@ async def open_shop(
     sabotage: Sabotage | None = None,
     queues: Queues | None = None,
     serve: Callable[[str], bool] = lambda _queue: True,
+    tracing: TracerProvider | None = None,
     **settings: object,
 ) -> AsyncIterator[Shop]:
     """The store as a browser reaches it: the app over ASGI, its workers on the real dev server
     (on task queues of its own), the courier and bank emulators. `sabotage` may swap activities
     (by domain) before the workers start; `serve` picks the queues this process serves (another
-    process may serve the rest); `settings` override the app's."""
+    process may serve the rest); `tracing` records the app's spans; `settings` override the
+    app's."""
     layout = queues or unique_queues()
     mailer = RecordingMailer()
     couriers = HttpCourierGateway(couriers_url, timeout=1.0)
@@ -123,6 +126,7 @@ async def open_shop(
             session_factory=sessions,
             temporal=LazyTemporalClient.of(env.client),
             couriers=couriers,
+            tracing=tracing,
         )
         public_url = await stack.enter_async_context(served(app))
         app.state.settings.public_url = public_url
