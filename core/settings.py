@@ -5,10 +5,20 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from core.db import normalize_database_url
+
+
+class SsoProvider(BaseModel):
+    """An outside OpenID Connect provider shoppers may sign in with («Войти через {title}»)."""
+
+    key: str = Field(pattern=r"^[a-z0-9-]{1,32}$")  # in URLs and the linked identities
+    title: str = Field(min_length=1, max_length=64)
+    issuer: str = Field(pattern=r"^https?://")  # its discovery document is under this URL
+    client_id: str = Field(min_length=1)
+    client_secret: SecretStr
 
 
 class Settings(BaseSettings):
@@ -47,6 +57,8 @@ class Settings(BaseSettings):
     couriers_port: int = 8200
     couriers_url: str = ""
     bank_port: int = 8100
+    # The OpenID Connect provider emulator `shopflow dev` starts when no SSO provider is set.
+    oidc_port: int = 9400
     bank_url: str = ""
     # Shared with the bank: it signs callbacks with this key (HMAC-SHA256).
     bank_callback_secret: SecretStr = SecretStr("dev-bank-callback-secret")
@@ -80,6 +92,9 @@ class Settings(BaseSettings):
 
     # Where the pages' footer sends shoppers for help.
     support_email: str = "help@shopflow.local"
+    # Single sign-on: JSON, e.g. SHOP_SSO_PROVIDERS='[{"key": "yandex", "title": "Яндекс ID",
+    # "issuer": "https://…", "client_id": "…", "client_secret": "…"}]'; none: no buttons.
+    sso_providers: list[SsoProvider] = Field(default_factory=list)
 
     access_log: bool = True
     # Log lines as text (a terminal) or JSON (a collector: each line's workflow, run and order).

@@ -23,6 +23,7 @@ from api import (
     order,
     payment,
     purchase,
+    sso,
     store,
 )
 from core.db import SessionFactory, create_engine, create_session_factory
@@ -35,7 +36,16 @@ from edge.limits import BodyLimitMiddleware, UrlCharactersMiddleware
 from edge.metrics import HttpMetrics, MetricsMiddleware
 from flows.catalogue import Catalogue
 from flows.engine import LazyTemporalClient
-from web import account_pages, catalog_pages, money_pages, operator_pages, order_pages, pages
+from flows.sso import Providers
+from web import (
+    account_pages,
+    catalog_pages,
+    money_pages,
+    operator_pages,
+    order_pages,
+    pages,
+    sso_pages,
+)
 
 
 def create_app(
@@ -64,6 +74,7 @@ def create_app(
         yield
         if owned_couriers is not None:
             await owned_couriers.aclose()
+        await providers.aclose()
         if owned_engine is not None:
             await owned_engine.dispose()
         if owned_tracing is not None:
@@ -79,6 +90,7 @@ def create_app(
     app.state.session_factory = session_factory
     app.state.engine = session_factory.kw["bind"]
     app.state.couriers = couriers
+    app.state.sso = providers = Providers(settings.sso_providers)
     app.state.catalogue = Catalogue(app.state.engine, settings.search_cache_seconds)
     app.state.temporal = temporal or LazyTemporalClient(
         settings.temporal_address, settings.temporal_namespace, temporal_tracing(tracing)
@@ -107,6 +119,7 @@ def create_app(
         return {"status": "ok"}
 
     app.include_router(auth.router)
+    app.include_router(sso.router)
     app.include_router(store.router)
     app.include_router(delivery.router)
     app.include_router(order.router)
@@ -118,6 +131,7 @@ def create_app(
     app.include_router(notifications.router)
     app.include_router(money_pages.router)
     app.include_router(account_pages.router)
+    app.include_router(sso_pages.router)
     app.include_router(order_pages.router)
     app.include_router(operator_pages.router)
     app.include_router(catalog_pages.router)

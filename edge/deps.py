@@ -15,12 +15,13 @@ from adapters.couriers import CourierGateway
 from core.db import SessionFactory, transaction
 from core.errors import AuthError, ForbiddenError
 from core.settings import Settings
-from edge.session import SESSION_COOKIE
+from edge.session import SESSION_COOKIE, SSO_PENDING_COOKIE, SSO_STATE_COOKIE
 from flows.catalogue import Catalogue
 from flows.checkout import Checkouts
 from flows.engine import TemporalClient
 from flows.fulfilment import Fulfilments
 from flows.purchase import Purchases
+from flows.sso import Providers
 from models.auth import OPERATOR, User
 from services import auth
 
@@ -87,7 +88,15 @@ async def get_catalogue(request: Request) -> Catalogue:
     return catalogue
 
 
+async def get_sso(request: Request) -> Providers:
+    providers: Providers = request.app.state.sso
+    return providers
+
+
 SettingsDep = Annotated[Settings, Depends(get_settings)]
+SsoDep = Annotated[Providers, Depends(get_sso)]
+SsoStateCookie = Annotated[str | None, Cookie(alias=SSO_STATE_COOKIE)]
+SsoPendingCookie = Annotated[str | None, Cookie(alias=SSO_PENDING_COOKIE)]
 # scope="function": the transaction commits before the response is sent, so the next request
 # (the page a browser loads right after a 200) always sees the change. With the default
 # "request" scope FastAPI would commit only after sending the response.

@@ -22,7 +22,7 @@ from core.db import SessionFactory, transaction
 from core.errors import AlreadyExistsError
 from core.settings import Settings
 from flows.engine import TemporalClient, domain_error, not_found, queues_of
-from models.auth import USERNAME_PATTERN, RegisterRequest
+from models.auth import USERNAME_PATTERN, NewCustomer, RegisterRequest
 from models.payloads import RegistrationInput
 from services import auth
 from workflows.policies import CUSTOMER_ID, FLOW_STATUS, REGISTRATION_TIMEOUT
@@ -40,8 +40,32 @@ async def register_customer(
     async with transaction(sessions) as session:
         await auth.ensure_available(session=session, username=data.username, email=data.email)
     password_hash = await asyncio.to_thread(auth.hash_password, data.password)
+    return await run_registration(
+        data=data,
+        password_hash=password_hash,
+        sessions=sessions,
+        temporal=temporal,
+        settings=settings,
+    )
+
+
+async def run_registration(
+    *,
+    data: NewCustomer,
+    password_hash: str,
+    sessions: SessionFactory,
+    temporal: TemporalClient,
+    settings: Settings,
+    identity: tuple[str, str] | None = None,
+) -> bool:
+    """The registration workflow for `data`, its credential stashed first (`identity`, a provider
+    and subject, is linked to the user it creates); True once it finished, False if it is still
+    running."""
     async with transaction(sessions) as session:
-        credential_id = await auth.stash_credential(session=session, password_hash=password_hash)
+        await auth.ensure_available(session=session, username=data.username, email=data.email)
+        credential_id = await auth.stash_credential(
+            session=session, password_hash=password_hash, identity=identity
+        )
     queues = queues_of(settings)
     try:
         handle = await temporal.start_workflow(

@@ -119,10 +119,13 @@ class PendingCredential(SQLModel, table=True):
     __tablename__ = "auth_pending_credential"
 
     id: str = Field(primary_key=True, max_length=64)
-    password_hash: str = Field(max_length=255)
+    password_hash: str = Field(max_length=255)  # "" for an account signing in only through SSO
     created_at: datetime = Field(
         default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False)
     )
+    # The outside identity (models/sso.py) the created user is linked to, in the same transaction.
+    provider: str | None = Field(default=None, max_length=32)
+    subject: str | None = Field(default=None, max_length=255)
 
 
 def normalize_phone(raw: str) -> str:
@@ -192,14 +195,19 @@ Phone = Annotated[
 Password = Annotated[str, AfterValidator(_password)]
 
 
-class RegisterRequest(CamelModel):
-    """POST /auth/register body. `username` is the login; `firstName`/`lastName` are the name."""
+class NewCustomer(CamelModel):
+    """Who registers. `username` is the login; `firstName`/`lastName` are the name."""
 
     username: Username
     first_name: FirstName
     last_name: LastName = ""
     email: Email
     phone: Phone
+
+
+class RegisterRequest(NewCustomer):
+    """POST /auth/register body: the customer and their password."""
+
     password: Password
 
 

@@ -27,6 +27,7 @@ from models.auth import (
     User,
     UserSession,
 )
+from models.sso import LinkedIdentity
 
 if TYPE_CHECKING:
     pass
@@ -92,9 +93,22 @@ async def ensure_available(*, session: AsyncSession, username: str, email: str) 
         raise AlreadyExistsError("Пользователь уже существует", fields=fields)
 
 
-async def stash_credential(*, session: AsyncSession, password_hash: str) -> str:
-    """Keep a password hash until registration creates the user; returns the reference id."""
-    credential = PendingCredential(id=secrets.token_urlsafe(24), password_hash=password_hash)
+async def stash_credential(
+    *,
+    session: AsyncSession,
+    password_hash: str,
+    identity: tuple[str, str] | None = None,
+) -> str:
+    """Keep a password hash ("" for none: the account signs in through `identity`, a provider
+    and its subject, linked when the user is created) until registration creates the user;
+    returns the reference id."""
+    provider, subject = identity or (None, None)
+    credential = PendingCredential(
+        id=secrets.token_urlsafe(24),
+        password_hash=password_hash,
+        provider=provider,
+        subject=subject,
+    )
     session.add(credential)
     await session.flush()
     return credential.id
@@ -135,6 +149,17 @@ async def create_user(
     await session.delete(credential)
     try:
         await session.flush()
+        if credential.provider and credential.subject:
+            assert user.id is not None
+            session.add(
+                LinkedIdentity(
+                    user_id=user.id,
+                    provider=credential.provider,
+                    subject=credential.subject,
+                    email=email,
+                )
+            )
+            await session.flush()
     except IntegrityError as exc:  # a registration of a case twin (or of the e-mail) raced this
         raise AlreadyExistsError(
             "Пользователь уже существует", fields={"email": "этот e-mail уже зарегистрирован"}
@@ -172,6 +197,13 @@ async def login(
         raise NotFoundError("Пользователь с таким логином не найден")
     if not matches:
         raise AuthError("Неверный логин или пароль")
+    return user, await open_session(session=session, user=user, old_token=old_token, ttl=ttl)
+
+
+async def open_session(
+    *, session: AsyncSession, user: User, old_token: str | None, ttl: timedelta
+) -> str:
+    """A new session of `user` (the old one, if any, ends); returns its token."""
     if old_token:
         await logout(session=session, token=old_token)
     token = secrets.token_urlsafe(32)
@@ -187,7 +219,7 @@ async def login(
         )
     )
     await session.flush()
-    return user, token
+    return token
 
 
 async def logout(*, session: AsyncSession, token: str) -> None:

@@ -337,3 +337,30 @@ def bank_emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BankEmul
         tmp_path_factory.mktemp("bank-emulator"), secret=BANK_SECRET, retry_ms=200, attempts=6
     ) as bank:
         yield bank
+
+
+@dataclass(frozen=True)
+class OidcEmulator:
+    """The OpenID Connect provider emulator (PyPI oidc-provider-mock): a real provider with a
+    sign-in form (any subject; «Authorize» or «Deny»), discovery, keys, codes used once and nonces
+    required; claims of a subject are set through its `PUT /users/{sub}`."""
+
+    issuer: str
+
+    def user(self, sub: str, **claims: object) -> None:
+        response = httpx.put(f"{self.issuer}/users/{sub}", json=claims)
+        response.raise_for_status()
+
+
+@pytest.fixture(scope="session")
+def oidc_provider(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OidcEmulator]:
+    (port,) = free_ports(1)
+    issuer = f"http://127.0.0.1:{port}"
+    args = ["--host", "127.0.0.1", "--port", str(port), "--require-nonce"]
+    with emulator_process(
+        "oidc_provider_mock",
+        args,
+        f"{issuer}/.well-known/openid-configuration",
+        tmp_path_factory.mktemp("oidc"),
+    ):
+        yield OidcEmulator(issuer)

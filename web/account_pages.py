@@ -10,6 +10,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from core.errors import NotFoundError
 from edge.deps import OptionalUser, SessionCookie, SessionDep, SettingsDep, TemporalDep
 from flows.account import pending_email_change
+from flows.sso import linked as linked_providers
 from models import auth as auth_models
 from models.billing import BillingTransaction, TransactionKind
 from models.notification import ChannelKind
@@ -83,6 +84,7 @@ async def account_page(
             temporal=temporal, settings=settings, username=user.username
         ),
         channels=await _channels(session, user.username),
+        linked=await linked_providers(session, request.app.state.sso, user.username),
         patterns=PATTERNS,
         email_max=auth_models.EMAIL_MAX,
         password_min=auth_models.PASSWORD_MIN,

@@ -60,6 +60,7 @@ def _page(request: Request, name: str, status_code: int = 200, **context: Any) -
     context["mailbox_url"] = settings.mailbox_url
     context["temporal_ui_url"] = settings.temporal_ui_url
     context["support_email"] = settings.support_email
+    context["sso_providers"] = request.app.state.sso.titles()  # «Войти через …» buttons
     return templates.TemplateResponse(request, name, context, status_code=status_code)
 
 

@@ -1,10 +1,11 @@
 """`shopflow dev`: the whole store in the foreground — Temporal dev server with its UI, the
-database schema, the mail, SMS, courier and bank emulators, the worker and the API with the web
-front. Ctrl-C stops all."""
+database schema, the mail, SMS, courier, bank and sign-in provider emulators, the worker and the
+API with the web front. Ctrl-C stops all."""
 
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import os
 import shutil
@@ -154,6 +155,37 @@ class Supervisor:
         return 0
 
 
+DEV_SSO_KEY = "dev-id"
+DEV_SSO_TITLE = "Shopflow ID (эмулятор)"
+
+
+def dev_sso(settings: Settings, supervisor: Supervisor) -> str:
+    """With no SSO provider configured, the OpenID Connect provider emulator (PyPI
+    oidc-provider-mock: a sign-in form for any name, nonces required) on `oidc_port`, and the API
+    told of it through SHOP_SSO_PROVIDERS; its URL ("" when a real provider is configured)."""
+    if settings.sso_providers:
+        return ""
+    issuer = f"http://{settings.host}:{settings.oidc_port}"
+    provider = supervisor.start(
+        "sign-in provider emulator",
+        [sys.executable, "-m", "oidc_provider_mock", "--host", settings.host,
+         "--port", str(settings.oidc_port), "--require-nonce"],
+    )  # fmt: skip
+    wait_for_port(settings.host, settings.oidc_port, 30, provider)
+    os.environ["SHOP_SSO_PROVIDERS"] = json.dumps(
+        [
+            {
+                "key": DEV_SSO_KEY,
+                "title": DEV_SSO_TITLE,
+                "issuer": issuer,
+                "client_id": "shopflow-dev",
+                "client_secret": "dev-sso-secret",  # the emulator takes any
+            }
+        ]
+    )
+    return issuer
+
+
 def run_dev(settings: Settings) -> int:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     python = sys.executable
@@ -194,6 +226,7 @@ def run_dev(settings: Settings) -> int:
              "--callback-secret", settings.bank_callback_secret.get_secret_value()],
         )  # fmt: skip
         wait_for_port(settings.host, settings.bank_port, 30, bank)
+        sso = dev_sso(settings, supervisor)
         supervisor.start("worker", [python, "-m", "workers.cli", "worker"])
         api = supervisor.start("api", [python, "-m", "workers.cli", "api"])
         wait_for_port(settings.host, settings.api_port, 60, api)
@@ -205,7 +238,8 @@ def run_dev(settings: Settings) -> int:
             f"  mailbox (mail emulator)    {settings.mailbox_url}\n"
             f"  SMS inbox (SMS emulator)   {settings.sms_inbox_url}\n"
             f"  courier companies emulator {settings.couriers_url}\n"
-            f"  bank emulator              {settings.bank_url}/admin/callbacks/log\n",
+            f"  bank emulator              {settings.bank_url}/admin/callbacks/log\n"
+            + (f"  sign-in provider emulator  {sso}\n" if sso else ""),
             flush=True,
         )
         return supervisor.watch()

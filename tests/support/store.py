@@ -38,6 +38,7 @@ class Store:
     temporal_address: str
     ui_url: str
     log_path: Path
+    oidc_url: str = ""  # the sign-in provider emulator
 
     def log_tail(self, lines: int = LOG_TAIL_LINES) -> str:
         return tail(self.log_path, lines)
@@ -95,6 +96,7 @@ def store_env(data_dir: Path, ports: dict[str, int]) -> dict[str, str]:
             "SHOP_COURIERS_URL": "",
             "SHOP_BANK_PORT": str(ports["bank"]),
             "SHOP_BANK_URL": "",
+            "SHOP_OIDC_PORT": str(ports["oidc"]),
             # A bank payment left on the bank's page is given up soon, to test the retry.
             "SHOP_BANK_WAIT_MINUTES": "2",
             "SHOP_BANK_POLL_SECONDS": "5",
@@ -124,7 +126,7 @@ def launched_store(data_dir: Path) -> Iterator[tuple[Store, subprocess.Popen[byt
     supervisor's process) as soon as it is launched; stopped when the block ends unless the block
     already stopped it."""
     log_path = data_dir / "store.log"
-    api, temporal, ui, smtp, mailbox, sms, couriers, bank = free_ports(8)
+    api, temporal, ui, smtp, mailbox, sms, couriers, bank, oidc = free_ports(9)
     ports = {
         "api": api,
         "temporal": temporal,
@@ -134,6 +136,7 @@ def launched_store(data_dir: Path) -> Iterator[tuple[Store, subprocess.Popen[byt
         "sms": sms,
         "couriers": couriers,
         "bank": bank,
+        "oidc": oidc,
     }
     launched = Store(
         base_url=f"http://127.0.0.1:{api}",
@@ -143,6 +146,7 @@ def launched_store(data_dir: Path) -> Iterator[tuple[Store, subprocess.Popen[byt
         temporal_address=f"127.0.0.1:{temporal}",
         ui_url=f"http://127.0.0.1:{ui}",
         log_path=log_path,
+        oidc_url=f"http://127.0.0.1:{oidc}",
     )
     with log_path.open("wb") as log:
         process = subprocess.Popen(

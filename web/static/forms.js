@@ -53,9 +53,14 @@ async function submit(form, event) {
     if (response.ok) {
       // 202: the registration goes on in the background; the result page says how far it got.
       // `{name}` in data-success: the answer's field of that name, else the form's.
-      const target = form.dataset.success.replace(/\{(\w+)\}/g, (_, name) =>
-        encodeURIComponent(body[name] ?? data[name] ?? ""),
-      );
+      // data-success-field: the answer names where to go (a path of the store only).
+      const named = body[form.dataset.successField ?? ""];
+      const target =
+        typeof named === "string" && named.startsWith("/") && !named.startsWith("//")
+          ? named
+          : form.dataset.success.replace(/\{(\w+)\}/g, (_, name) =>
+              encodeURIComponent(body[name] ?? data[name] ?? ""),
+            );
       window.location.assign(target);
       return;
     }
