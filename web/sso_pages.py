@@ -29,7 +29,7 @@ from flows import sso
 from models import auth as auth_models
 from web.pages import _page
 
-router = APIRouter(tags=["pages"])
+router = APIRouter(include_in_schema=False)
 
 
 def _callback_url(request: Request, key: str) -> str:
