@@ -37,6 +37,9 @@ class Settings(BaseSettings):
     temporal_address: str = "127.0.0.1:7233"
     temporal_namespace: str = "default"
     temporal_ui_port: int = 8233
+    # Where operators open the Temporal UI (the operators' pages link runs there); by default
+    # `host`:`temporal_ui_port`, as `shopflow dev` serves it.
+    temporal_ui_url: str = ""
     temporal_binary: str = ""
     # Task queues (models.payloads.Queues): one queue `<prefix>` for workflows and activities, or
     # with split_task_queues `<prefix>-flows` and `<prefix>-<domain>` for split deployments.
@@ -137,6 +140,8 @@ class Settings(BaseSettings):
             self.bank_url = f"http://{self.host}:{self.bank_port}"
         if not self.public_url:
             self.public_url = f"http://{self.host}:{self.api_port}"
+        if not self.temporal_ui_url:
+            self.temporal_ui_url = f"http://{self.host}:{self.temporal_ui_port}"
         if self.environment == "production" and not self.cookie_secure:
             raise ValueError(
                 "SHOP_COOKIE_SECURE must be true in production (cookies over HTTPS only)"
@@ -158,10 +163,6 @@ class Settings(BaseSettings):
         if self.environment == "production" and self.database_url.startswith("sqlite"):
             raise ValueError("production needs PostgreSQL: set SHOP_DATABASE_URL")
         return self
-
-    @property
-    def temporal_ui_url(self) -> str:
-        return f"http://{self.host}:{self.temporal_ui_port}"
 
     @property
     def mailbox_url(self) -> str:

@@ -179,7 +179,9 @@ def _giftcard(settings: Settings, roubles: str) -> int:
     return 0
 
 
-def main(argv: list[str] | None = None) -> int:
+def build_parser() -> argparse.ArgumentParser:
+    """The `shopflow` command line: every subcommand and its arguments (what `main` parses; the
+    deployment's tests check docker-compose.yml's commands against it)."""
     parser = argparse.ArgumentParser(prog="shopflow", description="Shopflow online store")
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("dev", help="run the whole store in the foreground (Ctrl-C stops it)")
@@ -198,7 +200,11 @@ def main(argv: list[str] | None = None) -> int:
         "giftcard", help="development: issue a gift card and print its activation code"
     )
     giftcard.add_argument("roubles")
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
 
     settings = Settings()
     configure_logging(settings.log_format)

@@ -1,0 +1,1 @@
+"""docker-compose.yml and the Dockerfile, checked by schema and against the code."""
