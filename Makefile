@@ -61,3 +61,8 @@ bench-search: $(RUNTIME_STAMP)
 .PHONY: bench-checkout
 bench-checkout: $(RUNTIME_STAMP)
 	$(BIN)/python -m bench.checkout $(BENCH_ARGS)
+
+## record-histories: record every workflow kind's histories anew into tests/replay/histories/<version>/ (RECORD_ARGS=--release X, -k ...)
+.PHONY: record-histories
+record-histories: $(DEV_STAMP)
+	$(BIN)/python -m tests.replay.record $(RECORD_ARGS)

@@ -5,9 +5,7 @@ GET /auth/sessions and POST /auth/sessions/end-others; every refusal in the spec
 from __future__ import annotations
 
 import asyncio
-import re
 from typing import Any
-from urllib.parse import parse_qs
 
 import pytest
 
@@ -15,10 +13,10 @@ from core.db import transaction
 from services import notification
 from tests.support.auth import login, register
 from tests.support.errors import assert_error
+from tests.support.mail_links import confirmation_links
 from tests.support.shop import Shop
 
 pytestmark = pytest.mark.timeout(90)
-LINK = re.compile(r"http://shop\.test/account/email/confirm#(\S+)")
 
 
 async def _two_sessions(shop: Shop) -> tuple[dict[str, Any], str, str]:
@@ -35,24 +33,6 @@ async def _two_sessions(shop: Shop) -> tuple[dict[str, Any], str, str]:
 def _as(shop: Shop, token: str) -> None:
     shop.http.cookies.clear()
     shop.http.cookies.set("sessionId", token)
-
-
-def _links(shop: Shop, to: str) -> list[dict[str, Any]]:
-    """The confirmation links mailed to `to`, as the page would post them."""
-    found = []
-    for mail in shop.mailer.sent:
-        match = LINK.search(mail.body)
-        if mail.to == to and match:
-            fields = {key: value[0] for key, value in parse_qs(match.group(1)).items()}
-            found.append(
-                {
-                    "username": fields["u"],
-                    "run": fields["r"],
-                    "counter": int(fields["n"]),
-                    "token": fields["t"],
-                }
-            )
-    return found
 
 
 async def test_profile_changes_at_once_with_the_registration_rules(shop: Shop) -> None:
@@ -132,10 +112,10 @@ async def test_email_changes_once_the_newest_mailed_link_is_followed(shop: Shop)
     links: list[list[dict[str, Any]]] = []
     for address in (first, second):
         for _ in range(100):  # the run mails each link right after answering
-            if _links(shop, address):
+            if confirmation_links(shop, address):
                 break
             await asyncio.sleep(0.05)
-        links.append(_links(shop, address))
+        links.append(confirmation_links(shop, address))
     (old,), (new,) = links
     history = await handle.fetch_history()
     assert new["token"] not in history.to_json(), "the token never enters the history"

@@ -16,7 +16,7 @@ from temporalio.worker import Replayer
 from core.db import SessionFactory
 from tests.conftest import BankEmulator
 from tests.support.auth import login_shopper
-from tests.support.bank import DECLINED_CARD, GOOD_CARD, Page, open_page
+from tests.support.bank import DECLINED_CARD, GOOD_CARD, card_on_bank_page, open_page
 from tests.support.cards import charges, remembered_card
 from tests.support.checkout import fund, pay, post, settled, to_payment
 from tests.support.sabotage import failing
@@ -30,13 +30,6 @@ async def buyer() -> AsyncIterator[httpx.AsyncClient]:
     """The buyer's browser on the bank's pages."""
     async with httpx.AsyncClient(follow_redirects=True, timeout=10) as client:
         yield client
-
-
-async def card_on_bank_page(buyer: httpx.AsyncClient, url: str, number: str) -> Page:
-    form = await open_page(buyer, url)
-    return await form.submit(
-        buyer, {"cardNumber": number, "expiry": "12/30", "cvc": "123"}, button="Оплатить"
-    )
 
 
 async def replay(shop: Shop, *workflow_ids: str) -> None:
