@@ -47,7 +47,7 @@ def unique_queues(split: bool = False) -> Queues:
     return Queues(prefix=f"t-{uuid.uuid4().hex[:12]}", split=split)
 
 
-async def _create_pg_database(base_url: str) -> tuple[str, str]:
+async def create_pg_database(base_url: str) -> tuple[str, str]:
     """A fresh, uniquely named database next to the one in `base_url`; returns (url, name)."""
     url = make_url(normalize_database_url(base_url))
     name = f"shopflow_test_{uuid.uuid4().hex[:12]}"
@@ -59,7 +59,7 @@ async def _create_pg_database(base_url: str) -> tuple[str, str]:
     return url.set(database=name).render_as_string(hide_password=False), name
 
 
-async def _drop_pg_database(base_url: str, name: str) -> None:
+async def drop_pg_database(base_url: str, name: str) -> None:
     admin = create_engine(normalize_database_url(base_url))
     async with admin.connect() as conn:
         await conn.execution_options(isolation_level="AUTOCOMMIT")
@@ -78,12 +78,12 @@ async def database_url(
         await upgrade_async(url)
         yield url
         return
-    url, name = await _create_pg_database(PG_URL)
+    url, name = await create_pg_database(PG_URL)
     try:
         await upgrade_async(url)
         yield url
     finally:
-        await _drop_pg_database(PG_URL, name)
+        await drop_pg_database(PG_URL, name)
 
 
 @pytest.fixture(scope="session")
@@ -97,12 +97,12 @@ async def catalogue_template(
         await _seed_template(url)
         yield url
         return
-    url, name = await _create_pg_database(PG_URL)
+    url, name = await create_pg_database(PG_URL)
     try:
         await _seed_template(url)
         yield url
     finally:
-        await _drop_pg_database(PG_URL, name)
+        await drop_pg_database(PG_URL, name)
 
 
 async def _seed_template(url: str) -> None:
@@ -138,7 +138,7 @@ async def seeded_sessions(catalogue_template: str, tmp_path: Path) -> AsyncItera
     finally:
         await engine.dispose()
         if name:
-            await _drop_pg_database(PG_URL, name)
+            await drop_pg_database(PG_URL, name)
 
 
 @pytest.fixture(scope="session")
