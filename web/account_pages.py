@@ -15,7 +15,7 @@ from models import auth as auth_models
 from models.billing import BillingTransaction, TransactionKind
 from models.notification import ChannelKind
 from services import auth, billing, notification, payment
-from web.pages import _login_redirect, _page
+from web.pages import FORM_PATTERNS, _login_redirect, _page
 
 router = APIRouter(include_in_schema=False)
 
@@ -24,11 +24,6 @@ KIND_LABELS = {
     TransactionKind.DEBIT: "Списание",
     TransactionKind.CREDIT: "Пополнение",
     TransactionKind.REFUND: "Возврат",
-}
-PATTERNS = {
-    "name": auth_models.NAME_PATTERN,
-    "email": auth_models.EMAIL_PATTERN,
-    "phone": auth_models.PHONE_PATTERN,
 }
 
 
@@ -85,7 +80,7 @@ async def account_page(
         ),
         channels=await _channels(session, user.username),
         linked=await linked_providers(session, request.app.state.sso, user.username),
-        patterns=PATTERNS,
+        patterns=FORM_PATTERNS,
         email_max=auth_models.EMAIL_MAX,
         password_min=auth_models.PASSWORD_MIN,
         password_max=auth_models.PASSWORD_MAX,

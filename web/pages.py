@@ -53,6 +53,15 @@ templates.env.filters["card_mask"] = card_mask
 router = APIRouter(include_in_schema=False)
 
 
+# The inputs' `pattern` attributes: the browser checks what the server's models check.
+FORM_PATTERNS = {
+    "username": auth_models.USERNAME_PATTERN,
+    "name": auth_models.NAME_PATTERN,
+    "email": auth_models.EMAIL_PATTERN,
+    "phone": auth_models.PHONE_PATTERN,
+}
+
+
 def _page(request: Request, name: str, status_code: int = 200, **context: Any) -> HTMLResponse:
     settings = request.app.state.settings
     context.setdefault("user", None)
@@ -239,12 +248,7 @@ async def register_page(request: Request, user: OptionalUser) -> Response:
         request,
         "auth/register.html",
         user=user,
-        patterns={
-            "username": auth_models.USERNAME_PATTERN,
-            "name": auth_models.NAME_PATTERN,
-            "email": auth_models.EMAIL_PATTERN,
-            "phone": auth_models.PHONE_PATTERN,
-        },
+        patterns=FORM_PATTERNS,
         email_max=auth_models.EMAIL_MAX,
         password_min=auth_models.PASSWORD_MIN,
         password_max=auth_models.PASSWORD_MAX,

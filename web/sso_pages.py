@@ -5,9 +5,12 @@ ends on the error page with a Russian message and the right status, never a 500.
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from core.db import SessionFactory
 from edge.deps import (
     OptionalUser,
     SessionCookie,
@@ -26,8 +29,10 @@ from edge.session import (
     set_sso_cookie,
 )
 from flows import sso
+from flows.sso import Providers
 from models import auth as auth_models
-from web.pages import _page
+from models.auth import User
+from web.pages import FORM_PATTERNS, _page
 
 router = APIRouter(include_in_schema=False)
 
@@ -94,6 +99,21 @@ async def callback(
     return response
 
 
+async def _held_page(
+    request: Request,
+    providers: Providers,
+    sessions: SessionFactory,
+    user: User | None,
+    pending: str | None,
+    template: str,
+    **context: Any,
+) -> Response:
+    """A page about the identity this browser holds (gone or expired: the error page)."""
+    held = await sso.held(sessions=sessions, token=pending)
+    title = providers.get(held.provider).title
+    return _page(request, template, user=user, held=held, provider=title, **context)
+
+
 @router.get("/auth/sso/register", response_class=HTMLResponse)
 async def complete_page(
     request: Request,
@@ -103,19 +123,14 @@ async def complete_page(
     pending: SsoPendingCookie = None,
 ) -> Response:
     """The registration form, filled with what the provider gave; the shopper adds the rest."""
-    held = await sso.held(sessions=sessions, token=pending)
-    return _page(
+    return await _held_page(
         request,
+        providers,
+        sessions,
+        user,
+        pending,
         "auth/sso_register.html",
-        user=user,
-        held=held,
-        provider=providers.get(held.provider).title,
-        patterns={
-            "username": auth_models.USERNAME_PATTERN,
-            "name": auth_models.NAME_PATTERN,
-            "email": auth_models.EMAIL_PATTERN,
-            "phone": auth_models.PHONE_PATTERN,
-        },
+        patterns=FORM_PATTERNS,
         email_max=auth_models.EMAIL_MAX,
     )
 
@@ -129,11 +144,4 @@ async def link_page(
     pending: SsoPendingCookie = None,
 ) -> Response:
     """The account with this e-mail exists: its password links the provider to it."""
-    held = await sso.held(sessions=sessions, token=pending)
-    return _page(
-        request,
-        "auth/sso_link.html",
-        user=user,
-        held=held,
-        provider=providers.get(held.provider).title,
-    )
+    return await _held_page(request, providers, sessions, user, pending, "auth/sso_link.html")
