@@ -23,7 +23,7 @@ from tests.support.store import launched_store, running_store, tail, wait_until
 
 DIE_WITH_SUPERVISOR_SECONDS = 5.0
 CTRL_C_BOUND_SECONDS = 20.0
-CHILDREN = 7  # Temporal, mail, SMS, couriers, bank, worker, API
+CHILDREN = 8  # Temporal, mail, SMS, couriers, bank, the sign-in provider, worker, API
 
 
 def descendants(pid: int) -> dict[psutil.Process, str]:
