@@ -6,6 +6,7 @@ Temporal runtime's Prometheus endpoint for the worker (workers/worker.py)."""
 from __future__ import annotations
 
 import logging
+import re
 from typing import IO, Any
 
 from opentelemetry.sdk.resources import SERVICE_NAME, Resource
@@ -27,9 +28,18 @@ _RUN_FIELDS = {
 }
 
 
+# The runs of one order are named after it (flows/checkout.py, flows/fulfilment.py, the payment
+# attempts of workflows/checkout.py): `checkout-{id}`, `delivery-{id}`,
+# `payment-order-{id}-v{version}-{attempt}`.
+_ORDER_RUN = re.compile(
+    r"^(?:checkout|delivery)-([A-Za-z0-9-]+)$|^payment-order-([A-Za-z0-9-]+)-v\d+-\d+$"
+)
+
+
 class RunFields(logging.Filter):
     """Lifts the workflow id, run id and activity of a Temporal log line to fields of their own,
-    so a log search finds every line of a run (`order_id` is given by the callers that know it)."""
+    and the order its run is about, so a log search finds every line of a run and of an order
+    (callers may also give `order_id` themselves)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         for source, fields in _RUN_FIELDS.items():
@@ -38,6 +48,11 @@ class RunFields(logging.Filter):
                 for key, name in fields.items():
                     if key in details and not hasattr(record, name):
                         setattr(record, name, details[key])
+        workflow_id = getattr(record, "workflow_id", None)
+        if not hasattr(record, "order_id") and isinstance(workflow_id, str):
+            found = _ORDER_RUN.match(workflow_id)
+            if found:
+                record.order_id = found.group(1) or found.group(2)
         return True
 
 

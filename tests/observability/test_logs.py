@@ -10,6 +10,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+import pytest
+
 from core.telemetry import log_handler
 from tests.observability.conftest import Observed
 from tests.support.checkout import fund, pick_up, post, start
@@ -74,6 +76,25 @@ def test_an_activity_line_names_its_run_and_activity() -> None:
         "run-7",
         "billing.debit_wallet",
     )
+    assert line["order_id"] == "42", "a checkout's run names its order"
+
+
+@pytest.mark.parametrize(
+    ("workflow_id", "order_id"),
+    [
+        ("checkout-6f1c-9a", "6f1c-9a"),
+        ("delivery-6f1c-9a", "6f1c-9a"),
+        ("payment-order-6f1c-9a-v3-2", "6f1c-9a"),
+        ("registration-alice", None),
+        ("giftcard-6f1c", None),
+    ],
+)
+def test_the_order_of_a_run_is_named_on_its_lines(workflow_id: str, order_id: str | None) -> None:
+    stream = io.StringIO()
+    record = logging.makeLogRecord({"name": "temporalio.workflow", "msg": "step"})
+    record.temporal_workflow = {"workflow_id": workflow_id, "run_id": "r"}
+    log_handler("json", stream).handle(record)
+    assert json.loads(stream.getvalue()).get("order_id") == order_id
 
 
 def test_text_lines_stay_text() -> None:
