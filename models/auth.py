@@ -235,9 +235,10 @@ class ProfileUpdate(CamelModel):
 
 
 class PasswordChange(CamelModel):
-    """PUT /auth/password body."""
+    """PUT /auth/password body (an account signing in only through a provider has no current
+    password: it sets its first one without)."""
 
-    current_password: str
+    current_password: str = ""
     new_password: Password
 
 

@@ -282,10 +282,13 @@ async def _user_id(session: AsyncSession, username: str) -> int:
 async def change_password(
     *, session: AsyncSession, username: str, current_password: str, new_password: str, token: str
 ) -> int:
-    """Set a new password once the current one is proven; every other session of the shopper
-    ends (the one holding `token` stays). Returns how many sessions ended."""
+    """Set a new password once the current one is proven (an account that signs in only through
+    an outside provider has none: its session proves it, and it sets its first); every other
+    session of the shopper ends (the one holding `token` stays). Returns how many ended."""
     user = await get_user(session=session, username=username)
-    if not await asyncio.to_thread(password_matches, user.password_hash, current_password):
+    if user.password_hash and not await asyncio.to_thread(
+        password_matches, user.password_hash, current_password
+    ):
         raise ValidationError(
             "Текущий пароль указан неверно",
             fields={"currentPassword": "неверный текущий пароль"},

@@ -242,3 +242,30 @@ async def test_buttons_only_for_configured_providers(shop: Shop, sessions: Sessi
         assert "Войти через" not in (await http.get("/login", headers=HTML)).text
         unknown = await http.get("/auth/sso/mock/start", headers=HTML)
         assert unknown.status_code == 404
+
+
+async def test_an_account_without_a_password_sets_its_first(
+    shop: Shop, oidc_provider: OidcEmulator
+) -> None:
+    sub = new_identity(oidc_provider)
+    await sign_in(shop.http, sub)
+    done = await complete(shop)
+    username = done.json()["username"]
+    form = await shop.http.get("/account", headers=HTML)
+    assert "Задать пароль" in form.text
+    assert 'name="currentPassword"' not in form.text
+    guessed = {"username": username, "password": "any password at all"}
+    assert_error(await shop.http.post("/auth/login", json=guessed), 401)  # no password matches
+
+    first = await shop.http.put("/auth/password", json={"newPassword": "a new password"})
+    assert first.status_code == 200, first.text
+    # Now the password is a way in: the provider may go, and the login works.
+    assert (await shop.http.post("/auth/sso/mock/unlink")).status_code == 200
+    await shop.http.post("/logout")
+    login = await shop.http.post(
+        "/auth/login", json={"username": username, "password": "a new password"}
+    )
+    assert login.status_code == 200, login.text
+    # From here on the current password is asked for.
+    again = await shop.http.put("/auth/password", json={"newPassword": "another password"})
+    assert_error(again, 400, "currentPassword")
