@@ -12,6 +12,7 @@ from typing import IO, Any
 from opentelemetry.sdk.resources import SERVICE_NAME, Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
+from pythonjsonlogger.core import RESERVED_ATTRS
 from pythonjsonlogger.json import JsonFormatter
 from temporalio.contrib.opentelemetry import TracingInterceptor
 
@@ -43,7 +44,7 @@ class RunFields(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         for source, fields in _RUN_FIELDS.items():
-            details: Any = record.__dict__.pop(source, None)
+            details: Any = getattr(record, source, None)  # left for other handlers to read
             if isinstance(details, dict):
                 for key, name in fields.items():
                     if key in details and not hasattr(record, name):
@@ -61,7 +62,11 @@ def log_handler(log_format: str, stream: IO[str] | None = None) -> logging.Handl
     handler = logging.StreamHandler(stream)
     if log_format == "json":
         handler.setFormatter(
-            JsonFormatter(LOG_FORMAT, rename_fields={"levelname": "level", "name": "logger"})
+            JsonFormatter(
+                LOG_FORMAT,
+                rename_fields={"levelname": "level", "name": "logger"},
+                reserved_attrs=[*RESERVED_ATTRS, *_RUN_FIELDS],  # lifted by RunFields instead
+            )
         )
         handler.addFilter(RunFields())
     else:

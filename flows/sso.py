@@ -41,22 +41,14 @@ class Provider:
 
 
 class Providers:
-    """The configured providers by key, sharing one HTTP client (closed by `aclose`)."""
+    """The configured providers by key, sharing one HTTP client (closed by `aclose`); none
+    configured, none made."""
 
-    def __init__(self, configured: list[SsoProvider], http: httpx.AsyncClient | None = None):
-        self._http = http or httpx.AsyncClient(timeout=PROVIDER_TIMEOUT_SECONDS)
-        self.by_key: Mapping[str, Provider] = {
-            p.key: Provider(
-                p,
-                OidcProvider(
-                    issuer=p.issuer,
-                    client_id=p.client_id,
-                    client_secret=p.client_secret.get_secret_value(),
-                    http=self._http,
-                ),
-            )
-            for p in configured
-        }
+    def __init__(self, configured: list[SsoProvider]):
+        self._http = httpx.AsyncClient(timeout=PROVIDER_TIMEOUT_SECONDS) if configured else None
+        self.by_key: Mapping[str, Provider] = {}
+        if self._http is not None:
+            self.by_key = {p.key: Provider(p, _client(p, self._http)) for p in configured}
 
     def get(self, key: str) -> Provider:
         found = self.by_key.get(key)
@@ -69,7 +61,17 @@ class Providers:
         return [(key, p.title) for key, p in self.by_key.items()]
 
     async def aclose(self) -> None:
-        await self._http.aclose()
+        if self._http is not None:
+            await self._http.aclose()
+
+
+def _client(provider: SsoProvider, http: httpx.AsyncClient) -> OidcProvider:
+    return OidcProvider(
+        issuer=provider.issuer,
+        client_id=provider.client_id,
+        client_secret=provider.client_secret.get_secret_value(),
+        http=http,
+    )
 
 
 def _explained(provider: Provider, failure: SsoFailure) -> Exception:
