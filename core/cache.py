@@ -33,6 +33,8 @@ class TTLCache(Generic[V]):
         return value
 
     def put(self, key: Hashable, value: V) -> None:
+        if self._max <= 0:
+            return  # a cache turned off keeps nothing
         self._entries[key] = (self._clock(), value)
         self._entries.move_to_end(key)
         while len(self._entries) > self._max:

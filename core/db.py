@@ -7,9 +7,14 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
+    AsyncEngine,
+    async_sessionmaker,
+    create_async_engine,
+)
 from sqlmodel import SQLModel, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -53,12 +58,8 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
     settings = {
-        # asyncpg prepares every statement; after five runs PostgreSQL would switch to a generic
-        # plan that scans the primary key and tests `@@` on every row (measured: search 42–55 ms
-        # instead of 2.4–3.5 ms at 100 000 products). Plan each execution with its values.
-        "plan_cache_mode": "force_custom_plan",
         # A GIN index scan returns at most about this many rows (a soft limit): search ranks a
-        # bounded candidate set however common its words are (see services/store.py).
+        # bounded candidate set however common its words are (see services/store_search.py).
         "gin_fuzzy_search_limit": "20000",
     }
     return create_async_engine(
@@ -102,3 +103,16 @@ async def get_or_create(
     except IntegrityError:
         return (await session.exec(select(model).where(*conditions))).one(), False
     return row, True
+
+
+_CUSTOM_PLANS = text("SET LOCAL plan_cache_mode = force_custom_plan")
+
+
+async def plan_with_values(conn: AsyncConnection) -> None:
+    """On PostgreSQL, plan the rest of this transaction's statements with their parameters'
+    values. asyncpg prepares every statement, and after five runs PostgreSQL may switch to a
+    generic plan: for search's `@@` it scanned the primary key and tested every row (42–55 ms
+    instead of 2.4–3.5 ms at 100 000 products). Only statements whose best plan depends on the
+    values ask for it; the others (product cards: 20 primary keys) keep their cached plans."""
+    if conn.dialect.name == "postgresql":
+        await conn.execute(_CUSTOM_PLANS)

@@ -71,7 +71,9 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        catalogue.start()  # the search index loads while the first requests are served
         yield
+        await catalogue.aclose()
         if owned_couriers is not None:
             await owned_couriers.aclose()
         await providers.aclose()
@@ -91,7 +93,7 @@ def create_app(
     app.state.engine = session_factory.kw["bind"]
     app.state.couriers = couriers
     app.state.sso = providers = Providers(settings.sso_providers)
-    app.state.catalogue = Catalogue(app.state.engine, settings.search_cache_seconds)
+    app.state.catalogue = catalogue = Catalogue(app.state.engine, settings.search_cache_seconds)
     app.state.temporal = temporal or LazyTemporalClient(
         settings.temporal_address, settings.temporal_namespace, temporal_tracing(tracing)
     )
@@ -116,7 +118,9 @@ def create_app(
 
     @app.get("/healthz", tags=["ops"])
     async def healthz() -> dict[str, str]:
-        return {"status": "ok"}
+        """Up; `searchIndex` says whether search reads the in-memory index yet ("loading": the
+        database answers meanwhile)."""
+        return {"status": "ok", "searchIndex": "ready" if catalogue.index_loaded else "loading"}
 
     app.include_router(auth.router)
     app.include_router(sso.router)

@@ -14,17 +14,16 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from core.cache import TTLCache
 from core.errors import NotFoundError, ValidationError
+from core.search_index import SearchIndex
 from core.spelling import Speller
 from core.text import normalize
+from flows.catalogue_reads import card_reads
+from flows.search_index import LiveIndex
 from models.order import ItemRequest
 from models.store import ProductCard, SearchPage, Suggestion
-from services import order, store
+from services import order, store, store_search
 
 SEARCH_CACHE_ENTRIES = 2048
-# Which products a query finds changes only when products are added: those lists are kept this
-# long (or the page cache's TTL, if longer), and all dropped as soon as a newer product is seen.
-MATCHES_SECONDS = 60.0
-MATCHES_ENTRIES = 8192
 CARD_ENTRIES = 20_000  # product cards (their stock as old as a cached page's at most)
 SUGGESTIONS = 8
 # New catalogue words reach the speller at most this long after they are indexed (or the page
@@ -50,7 +49,9 @@ class Answer:
 class Catalogue:
     """Search answers are kept `cache_seconds` (0: not kept): popular queries then cost no
     database work. Stock shown may be that many seconds old; checkout holds stock against the
-    database anyway."""
+    database anyway. Which products match is asked of the in-memory index (flows/search_index.py);
+    every read of cards also says whether it misses a product added since (then it is extended
+    and asked again), and with a page cache it looks on its own once per TTL."""
 
     def __init__(
         self,
@@ -64,23 +65,34 @@ class Catalogue:
         self._suggestions = TTLCache[list[Suggestion]](
             ttl=cache_seconds, max_entries=entries, clock=clock
         )
-        self._matches = TTLCache[tuple[list[int], bool]](
-            ttl=max(MATCHES_SECONDS, cache_seconds),
-            max_entries=MATCHES_ENTRIES if cache_seconds > 0 else 0,
-            clock=clock,
-        )
         self._cards = TTLCache[ProductCard](
             ttl=cache_seconds, max_entries=CARD_ENTRIES if cache_seconds > 0 else 0, clock=clock
         )
-        self._cache_seconds = cache_seconds
-        self._newest: int | None = None  # the newest product when the matches were last checked
-        self._newest_at: float | None = None
+        # Without a page cache every search reads cards, which report new products.
+        self._index = LiveIndex(engine, cache_seconds if cache_seconds > 0 else None, clock)
+        self._reads = card_reads(engine)
         self._speller = Speller()
         self._speller_seen = 0  # the newest vocabulary row the speller has
         self._speller_at: float | None = None
         self._speller_every = max(SPELLER_REFRESH_SECONDS, cache_seconds)
         self._speller_lock = asyncio.Lock()
         self._clock = clock
+
+    def start(self) -> None:
+        """Begin loading the search index (else the first search does)."""
+        self._index.start()
+
+    async def ready(self) -> None:
+        """Wait until the search index is loaded."""
+        await self._index.ready()
+
+    @property
+    def index_loaded(self) -> bool:
+        return self._index.loaded
+
+    async def aclose(self) -> None:
+        await self._index.aclose()
+        await self._reads.aclose()
 
     async def search(self, query: str, page: int, size: int) -> SearchPage:
         """A page of search results (`answer`'s)."""
@@ -104,54 +116,46 @@ class Catalogue:
         return Answer.of(await self._search(query, page, size))
 
     async def _search(self, query: str, page: int, size: int) -> SearchPage:
-        async with self._engine.connect() as conn:
-            result = await self._found(conn, query, page, size)
-            if result.items or (page > 1 and await _finds_any(conn, query)):
-                return result  # found, or a page past the end of what the query finds
-            corrected = (await self._fresh_speller(conn)).correct(query)
-            if corrected is None:
-                return result
-            fixed = await self._found(conn, corrected, page, size)
+        store_search.search_terms(query, page, size)  # a query refused costs no database work
+        result = await self._found(query, page, size)
+        if result.items or (page > 1 and (await self._matching(query, 1, 1))[0]):
+            return result  # found, or a page past the end of what the query finds
+        corrected = (await self._fresh_speller()).correct(query)
+        if corrected is None:
+            return result
+        fixed = await self._found(corrected, page, size)
         return (
             fixed.model_copy(update={"query": query, "corrected": corrected})
             if fixed.items
             else result
         )
 
-    async def _found(self, conn: AsyncConnection, query: str, page: int, size: int) -> SearchPage:
-        """services/store.py `search`, its two halves kept apart: which products match (kept
-        MATCHES_SECONDS, until the catalogue grows) and their cards (kept as long as a page)."""
-        await self._check_newest(conn)
-        key = _key(query, page, size)
-        matches = self._matches.get(key)
-        if matches is None:
-            matches = await store.search_ids(conn=conn, query=query, page=page, page_size=size)
-            self._matches.put(key, matches)
-        ids, has_more = matches
-        cards = {pid: card for pid in ids if (card := self._cards.get(pid)) is not None}
-        for card in await store.cards(conn=conn, product_ids=[i for i in ids if i not in cards]):
-            cards[card.id] = card
-            self._cards.put(card.id, card)
-        return SearchPage(
-            query=query,
-            page=page,
-            page_size=size,
-            has_more=has_more,
-            items=[cards[pid] for pid in ids if pid in cards],
-        )
+    async def _found(self, query: str, page: int, size: int) -> SearchPage:
+        """A page of cards matching `query`. The cards' read says whether the index a page came
+        from misses a newer product: then it is extended and the page asked again."""
+        index = await self._index.current()
+        ids, has_more = await _page(self._engine, index, query, page, size)
+        found, newest = await self._cards_of(ids)
+        if index is not None and newest is not None and newest > index.last_id:
+            index = await self._index.caught_up(newest)
+            ids, has_more = await _page(self._engine, index, query, page, size)
+            found, _ = await self._cards_of(ids)
+        return SearchPage(query=query, page=page, page_size=size, has_more=has_more, items=found)
 
-    async def _check_newest(self, conn: AsyncConnection) -> None:
-        """Once a page cache's TTL: drop every kept list of matches if a product was added."""
-        now = self._clock()
-        if self._cache_seconds <= 0 or (
-            self._newest_at is not None and now - self._newest_at < self._cache_seconds
-        ):
-            return
-        self._newest_at = now
-        newest = await store.newest_product(conn=conn)
-        if newest != self._newest:
-            self._matches.clear()
-            self._newest = newest
+    async def _matching(self, query: str, page: int, size: int) -> tuple[list[int], bool]:
+        return await _page(self._engine, await self._index.current(), query, page, size)
+
+    async def _cards_of(self, ids: list[int]) -> tuple[list[ProductCard], int | None]:
+        """The cards of `ids` (kept ones, the rest read) and, if any were read, the newest
+        product's id."""
+        cards = {pid: card for pid in ids if (card := self._cards.get(pid)) is not None}
+        newest = None
+        if len(cards) < len(ids) or not ids:
+            read, newest = await self._reads.cards_and_newest([i for i in ids if i not in cards])
+            for card in read:
+                cards[card.id] = card
+                self._cards.put(card.id, card)
+        return [cards[pid] for pid in ids if pid in cards], newest
 
     async def suggest(self, query: str) -> list[Suggestion]:
         """Up to SUGGESTIONS products for what the shopper has typed so far (corrected if it finds
@@ -167,22 +171,36 @@ class Catalogue:
             return []
         return [Suggestion(id=card.id, name=card.name) for card in page.items]
 
-    async def _fresh_speller(self, conn: AsyncConnection) -> Speller:
+    async def _fresh_speller(self) -> Speller:
         """The speller, with the words indexed since it last looked if that was a while ago."""
         now = self._clock()
-        if self._speller_at is not None and now - self._speller_at < self._speller_every:
-            return self._speller
+        if self._speller_at is not None and (
+            now - self._speller_at < self._speller_every or self._speller_lock.locked()
+        ):
+            return self._speller  # fresh, or another search is bringing it up to date
         async with self._speller_lock:
             if self._speller_at is None or now - self._speller_at >= self._speller_every:
-                while rows := await store.search_words(conn=conn, after=self._speller_seen):
-                    self._speller.add((word, stem, n) for _, word, stem, n in rows)
-                    self._speller_seen = rows[-1][0]
+                async with self._engine.connect() as conn:
+                    while rows := await store_search.search_words(
+                        conn=conn, after=self._speller_seen
+                    ):
+                        self._speller.add((word, stem, n) for _, word, stem, n in rows)
+                        self._speller_seen = rows[-1][0]
                 self._speller_at = now
         return self._speller
 
 
-async def _finds_any(conn: AsyncConnection, query: str) -> bool:
-    return bool((await store.search_ids(conn=conn, query=query, page_size=1))[0])
+async def _page(
+    engine: AsyncEngine, index: SearchIndex | None, query: str, page: int, size: int
+) -> tuple[list[int], bool]:
+    """The ids of a page of products matching `query`, best first, and whether more follow:
+    from the index, or from the database while the index is loading."""
+    if index is None:
+        async with engine.connect() as conn:
+            return await store_search.search_ids(conn=conn, query=query, page=page, page_size=size)
+    terms = store_search.search_terms(query, page, size)
+    ids = index.search(terms, (page - 1) * size, size + 1)
+    return ids[:size], len(ids) > size
 
 
 def _key(query: str, page: int, size: int) -> tuple[str, int, int]:

@@ -1,29 +1,30 @@
-"""store: stores, products, stock per store, and full-text search over the catalogue.
+"""store: stores, products, stock per store, product cards; the search index's rows are written
+with the products (services/store_search.py reads them).
 
-Search reads go through a plain SQLAlchemy Core connection with hand-written SQL: a results page
-is two or three indexed queries, and ORM objects would only add cost on the hottest path.
+Catalogue reads go through a plain SQLAlchemy Core connection with hand-written SQL: a results
+page is one or two indexed queries, and ORM objects would only add cost on the hottest path.
 """
 
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import bindparam, insert, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from core.errors import NotFoundError, ValidationError
+from core.errors import NotFoundError
 from core.money import to_roubles
-from core.text import MAX_QUERY_CHARS, query_terms, stem, stems, words
+from core.text import stem, stems, words
 from models.store import (
     Category,
     Product,
     ProductAvailability,
     ProductCard,
     ProductPlace,
-    SearchPage,
     Stock,
     Store,
     StorePublic,
@@ -31,10 +32,6 @@ from models.store import (
 
 MAX_PAGE_SIZE = 60
 MAX_RESULTS = 1000  # deepest product a shopper can page to in the catalogue
-# Ranking looks at the first CANDIDATES matches: the cost of a query stays bounded however common
-# its words are in a million products.
-CANDIDATES = 500
-SEARCH_DEPTH = CANDIDATES  # deepest search result a shopper can page to
 
 
 def image_url(product_id: int) -> str:
@@ -151,26 +148,6 @@ async def _count_words(conn: AsyncConnection, documents: Sequence[tuple[int, str
         )
 
 
-async def search_words(
-    *, conn: AsyncConnection, after: int = 0, limit: int = 10_000
-) -> list[tuple[int, str, str, int]]:
-    """(id, word, stem, products) of the vocabulary's words added after id `after`, oldest first."""
-    rows = await conn.execute(
-        text(
-            "SELECT id, word, stem, products FROM store_search_word WHERE id > :after"
-            " ORDER BY id LIMIT :limit"
-        ),
-        {"after": after, "limit": limit},
-    )
-    return [(row[0], row[1], row[2], row[3]) for row in rows]
-
-
-async def newest_product(*, conn: AsyncConnection) -> int:
-    """The id of the newest product (0 if none): products are only ever added, so a query's
-    matches can have changed only if this has."""
-    return int(await conn.scalar(text("SELECT COALESCE(MAX(id), 0) FROM store_product")) or 0)
-
-
 async def product_names(*, conn: AsyncConnection, product_ids: Sequence[int]) -> dict[int, str]:
     """The names of the known products of `product_ids`."""
     if not product_ids:
@@ -268,14 +245,20 @@ async def product_label(*, conn: AsyncConnection, product_id: int) -> tuple[str,
     return row[0], row[1]
 
 
-_CARDS = text(
+CARDS_SELECT = (
     "SELECT p.id, p.name, p.price_kopecks, c.name, s.id, s.name, s.address,"
     " st.quantity - st.reserved"
+)
+CARDS_JOINS = (
     " FROM store_product p JOIN store_category c ON c.id = p.category_id"
     " LEFT JOIN store_stock st ON st.product_id = p.id"
     " LEFT JOIN store_store s ON s.id = st.store_id"
-    " WHERE p.id IN :ids ORDER BY p.id, s.id"
-).bindparams(bindparam("ids", expanding=True))
+)
+# + the products' condition and " ORDER BY p.id, s.id": a row per product and store
+CARDS_FROM = CARDS_SELECT + CARDS_JOINS
+_CARDS = text(CARDS_FROM + " WHERE p.id IN :ids ORDER BY p.id, s.id").bindparams(
+    bindparam("ids", expanding=True)
+)
 
 
 async def cards(*, conn: AsyncConnection, product_ids: Sequence[int]) -> list[ProductCard]:
@@ -284,9 +267,15 @@ async def cards(*, conn: AsyncConnection, product_ids: Sequence[int]) -> list[Pr
     if not product_ids:
         return []
     rows = await conn.execute(_CARDS, {"ids": list(product_ids)})
+    return cards_of_rows(rows, product_ids)
+
+
+def cards_of_rows(rows: Iterable[Sequence[Any]], product_ids: Sequence[int]) -> list[ProductCard]:
+    """The cards of CARDS_FROM's rows (more columns after its may follow), in the order of
+    `product_ids`."""
     found: dict[int, ProductCard] = {}
     stores: dict[int, StorePublic] = {}  # a handful of stores: build each once per page
-    for pid, name, price, category, store_id, store_name, address, available in rows:
+    for pid, name, price, category, store_id, store_name, address, available, *_ in rows:
         card = found.get(pid)
         if card is None:
             card = found[pid] = ProductCard(
@@ -302,95 +291,3 @@ async def cards(*, conn: AsyncConnection, product_ids: Sequence[int]) -> list[Pr
                 stores[store_id] = StorePublic(id=store_id, name=store_name, address=address)
             card.product_places.append(ProductPlace(store=stores[store_id], quantity=available))
     return [found[pid] for pid in product_ids if pid in found]
-
-
-def _check_search(query: str, page: int, page_size: int) -> list[tuple[str, ...]]:
-    if not query.strip():
-        raise ValidationError("Введите, что вы ищете", fields={"q": "пустой запрос"})
-    if len(query) > MAX_QUERY_CHARS:
-        raise ValidationError(
-            f"Запрос длиннее {MAX_QUERY_CHARS} символов", fields={"q": "слишком длинный запрос"}
-        )
-    if page < 1 or not 1 <= page_size <= MAX_PAGE_SIZE:
-        raise ValidationError(f"Страница от 1, размер страницы от 1 до {MAX_PAGE_SIZE}")
-    if page * page_size > SEARCH_DEPTH:
-        raise ValidationError(f"Можно просмотреть только первые {SEARCH_DEPTH} результатов")
-    terms = query_terms(query)
-    if not terms:
-        raise ValidationError(
-            "В запросе нет ни одного слова", fields={"q": "используйте буквы или цифры"}
-        )
-    return terms
-
-
-# Each word matches as a whole word or as a prefix; a whole-word match scores both, so "чай"
-# ranks tea above kettles while still finding kettles as the shopper types.
-# Terms are [0-9a-zа-я]+ only (core.text), so quoting them cannot break either syntax.
-def _fts5_match(terms: list[tuple[str, ...]]) -> str:
-    return " AND ".join(
-        "(" + " OR ".join(f'"{t}" OR "{t}"*' for t in group) + ")" for group in terms
-    )
-
-
-def _tsquery(terms: list[tuple[str, ...]]) -> str:
-    return " & ".join("(" + " | ".join(f"{t}:*" for t in group) + ")" for group in terms)
-
-
-def _ts_whole_words(terms: list[tuple[str, ...]]) -> str:
-    return " | ".join(t for group in terms for t in group)
-
-
-# The first CANDIDATES matches (FTS5 hands them out in rowid order), ranked: one statement.
-_SQLITE_SEARCH = text(
-    "SELECT rowid FROM (SELECT rowid, bm25(store_product_search, 10.0, 1.0) AS score"
-    "   FROM store_product_search WHERE store_product_search MATCH :match LIMIT :cap)"
-    " ORDER BY score, rowid LIMIT :limit OFFSET :offset"
-)
-_POSTGRES_SEARCH = text(
-    "WITH q AS (SELECT to_tsquery('simple', :tsq) AS query,"
-    "                  to_tsquery('simple', :whole) AS whole),"
-    " candidates AS ("
-    "   SELECT product_id, document FROM store_product_search, q"
-    "   WHERE document @@ q.query LIMIT :cap)"
-    " SELECT product_id FROM candidates, q"
-    " ORDER BY ts_rank(document, q.query) + ts_rank(document, q.whole) DESC, product_id"
-    " LIMIT :limit OFFSET :offset"
-)
-
-
-async def search_ids(
-    *, conn: AsyncConnection, query: str, page: int = 1, page_size: int = 20
-) -> tuple[list[int], bool]:
-    """Ids of the products matching `query`, best first, and whether more pages follow.
-
-    Ranking is exact among a bounded candidate set, so a common word ("чайник") costs about the
-    same at 100 000 products as at a million: on SQLite the first CANDIDATES matches in id order
-    (FTS5 hands matches out by id and stops there); on PostgreSQL the first CANDIDATES of the at
-    most ~20 000 rows a GIN scan returns (`gin_fuzzy_search_limit`, core/db.py). Rare queries are
-    ranked exactly. Pages reach as deep as the candidates (SEARCH_DEPTH): past them a ranking
-    would have to take in more candidates and would reorder the pages before.
-    """
-    terms = _check_search(query, page, page_size)
-    window = {"limit": page_size + 1, "offset": (page - 1) * page_size}
-    if conn.dialect.name == "sqlite":
-        params = {"match": _fts5_match(terms), "cap": CANDIDATES}
-        rows = await conn.execute(_SQLITE_SEARCH, params | window)
-    else:
-        params = {"tsq": _tsquery(terms), "whole": _ts_whole_words(terms), "cap": CANDIDATES}
-        rows = await conn.execute(_POSTGRES_SEARCH, params | window)
-    ids = [row[0] for row in rows]
-    return ids[:page_size], len(ids) > page_size
-
-
-async def search(
-    *, conn: AsyncConnection, query: str, page: int = 1, page_size: int = 20
-) -> SearchPage:
-    """A page of product cards matching `query`, best first."""
-    ids, has_more = await search_ids(conn=conn, query=query, page=page, page_size=page_size)
-    return SearchPage(
-        query=query,
-        page=page,
-        page_size=page_size,
-        has_more=has_more,
-        items=await cards(conn=conn, product_ids=ids),
-    )

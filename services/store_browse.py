@@ -25,6 +25,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Table, exists, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from core.db import plan_with_values
 from core.errors import NotFoundError, ValidationError
 from core.money import to_kopecks, to_roubles
 from models.store import (
@@ -244,6 +245,7 @@ async def category_ids(
             )
         )
     query = query.order_by(*SORTS[filters.sort]).limit(limit + 1).offset(offset)
+    await plan_with_values(conn)  # which index suits depends on the filters' values
     ids = list((await conn.scalars(query)).all())
     return ids[:limit], len(ids) > limit and offset + limit < MAX_RESULTS
 

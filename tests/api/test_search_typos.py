@@ -46,3 +46,9 @@ async def test_suggestions_follow_what_is_typed(seeded: Shop) -> None:
     assert mistyped
     assert all("пылесос" in item["name"].lower() for item in mistyped)
     assert (await seeded.http.get("/store/suggest", params={"q": ""})).json() == []
+
+
+async def test_health_says_when_search_reads_its_in_memory_index(seeded: Shop) -> None:
+    (await seeded.http.get("/store/search", params={"q": "чайник"})).raise_for_status()
+    health = (await seeded.http.get("/healthz")).json()
+    assert health == {"status": "ok", "searchIndex": "ready"}

@@ -13,7 +13,7 @@ from core.db import SessionFactory, transaction
 from core.errors import NotFoundError, ValidationError
 from models.delivery import DeliverySlot
 from models.store import Stock
-from services import delivery, store
+from services import delivery, store, store_search
 
 TODAY = date(2026, 11, 26)
 
@@ -59,7 +59,7 @@ async def catalog(sessions: SessionFactory) -> dict[str, int]:
 
 async def _names(engine: AsyncEngine, query: str, **page: int) -> list[str]:
     async with engine.connect() as conn:
-        result = await store.search(conn=conn, query=query, **page)
+        result = await store_search.search(conn=conn, query=query, **page)
     return [card.name for card in result.items]
 
 
@@ -110,7 +110,7 @@ async def test_all_words_must_match(engine: AsyncEngine, catalog: dict[str, int]
 
 async def test_nothing_found_is_an_empty_page(engine: AsyncEngine, catalog: dict[str, int]) -> None:
     async with engine.connect() as conn:
-        result = await store.search(conn=conn, query="холодильник")
+        result = await store_search.search(conn=conn, query="холодильник")
     assert result.items == []
     assert not result.has_more
 
@@ -124,7 +124,7 @@ async def test_bad_queries_are_refused_with_a_reason(
 ) -> None:
     async with engine.connect() as conn:
         with pytest.raises(ValidationError) as caught:
-            await store.search(conn=conn, query=query)
+            await store_search.search(conn=conn, query=query)
     assert caught.value.message
 
 
@@ -141,7 +141,7 @@ async def test_query_syntax_characters_are_plain_text(
         "ab & cd | !ef",
     ):
         async with engine.connect() as conn:
-            await store.search(conn=conn, query=query)  # never a syntax error
+            await store_search.search(conn=conn, query=query)  # never a syntax error
     assert await _names(engine, "100%") == ["Скидка 100% на всё"]
 
 
@@ -151,11 +151,11 @@ async def test_pages_follow_one_another(engine: AsyncEngine, catalog: dict[str, 
     second = await _names(engine, "чайн", page=2, page_size=2)
     assert first + second == everything[:4]
     async with engine.connect() as conn:
-        assert (await store.search(conn=conn, query="чайн", page_size=2)).has_more
+        assert (await store_search.search(conn=conn, query="чайн", page_size=2)).has_more
         with pytest.raises(ValidationError):
-            await store.search(conn=conn, query="чайн", page=0)
+            await store_search.search(conn=conn, query="чайн", page=0)
         with pytest.raises(ValidationError):
-            await store.search(conn=conn, query="чайн", page=100, page_size=60)
+            await store_search.search(conn=conn, query="чайн", page=100, page_size=60)
 
 
 async def test_cards_show_price_image_and_stock_per_store(

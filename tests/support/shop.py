@@ -128,6 +128,7 @@ async def open_shop(
             couriers=couriers,
             tracing=tracing,
         )
+        stack.push_async_callback(app.state.catalogue.aclose)  # as the lifespan would
         public_url = await stack.enter_async_context(served(app))
         app.state.settings.public_url = public_url
         for worker in build_workers(

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
 from pydantic import ValidationError
+from sqlalchemy.engine import make_url
 
 from core.db import normalize_database_url
 from core.errors import AlreadyExistsError, ConflictError, DomainError, error_class
 from core.money import format_roubles, to_kopecks, to_roubles
+from core.pg_reads import asyncpg_dsn
 from core.settings import Settings
+from core.sqlite_reads import sqlite_file
 from models.auth import RegisterRequest, normalize_phone
 
 
@@ -139,3 +143,12 @@ def test_ttl_cache_forgets_stale_and_least_recent_entries() -> None:
     now[0] = 5.5
     assert cache.get("a") is None, "older than the time to live"
     assert len(cache) == 1
+
+
+def test_the_quick_read_paths_know_their_databases() -> None:
+    assert sqlite_file(make_url("sqlite+aiosqlite:///var/shop.db")) == Path("var/shop.db")
+    assert sqlite_file(make_url("sqlite+aiosqlite:///:memory:")) is None
+    assert sqlite_file(make_url("postgresql+asyncpg://u@h/db")) is None
+    url = make_url("postgresql+asyncpg://shop:s3cret@db:5432/shop?ssl=require")
+    assert asyncpg_dsn(url) == "postgresql://shop:s3cret@db:5432/shop?ssl=require"
+    assert asyncpg_dsn(make_url("sqlite+aiosqlite:///var/shop.db")) is None
