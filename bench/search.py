@@ -24,7 +24,16 @@ from typing import Any, get_args
 
 from bench import workload
 from bench.catalog import VAR, Backend, Catalog, catalog
-from bench.load import HttpClient, Kind, Phase, Stats, run_loop, run_phase, run_phase_in_subprocess
+from bench.load import (
+    HttpClient,
+    Kind,
+    Phase,
+    Stats,
+    catalogue_at,
+    run_loop,
+    run_phase,
+    run_phase_in_subprocess,
+)
 from bench.search_report import (
     CACHE_ENTRIES,
     CACHE_SECONDS,
@@ -42,7 +51,6 @@ from bench.search_report import (
     write_json,
 )
 from bench.server import api_server
-from core.db import create_engine
 from flows.catalogue import Catalogue
 
 PAGE_SIZE = 20
@@ -60,41 +68,31 @@ def probe_sample(load: workload.Workload) -> list[int]:
 
 
 async def probe_queries(
-    url: str, load: workload.Workload, repeats: int = PROBE_REPEATS
+    catalogue: Catalogue, load: workload.Workload, repeats: int = PROBE_REPEATS
 ) -> list[QueryProbe]:
-    engine = create_engine(url)
-    catalogue = Catalogue(engine, cache_seconds=0)
     probes = []
-    try:
-        for index in probe_sample(load):
-            query, timings, page = load.queries[index], [], None
-            for _ in range(repeats):
-                started = time.perf_counter()
-                page = await catalogue.search(query, 1, PAGE_SIZE)
-                timings.append((time.perf_counter() - started) * 1000)
-            assert page is not None
-            probes.append(
-                QueryProbe(
-                    query,
-                    load.weights[index],
-                    len(page.items),
-                    page.has_more,
-                    statistics.median(timings),
-                )
+    for index in probe_sample(load):
+        query, timings, page = load.queries[index], [], None
+        for _ in range(repeats):
+            started = time.perf_counter()
+            page = await catalogue.search(query, 1, PAGE_SIZE)
+            timings.append((time.perf_counter() - started) * 1000)
+        assert page is not None
+        probes.append(
+            QueryProbe(
+                query,
+                load.weights[index],
+                len(page.items),
+                page.has_more,
+                statistics.median(timings),
             )
-    finally:
-        await engine.dispose()
+        )
     return probes
 
 
-async def typo_hits(url: str, load: workload.Workload) -> TypoHits:
-    engine = create_engine(url)
-    catalogue = Catalogue(engine, cache_seconds=0)
+async def typo_hits(catalogue: Catalogue, load: workload.Workload) -> TypoHits:
     typos = [q for q, cls in zip(load.queries, load.classes, strict=True) if cls == "typo"]
-    try:
-        missed = [q for q in typos if not (await catalogue.search(q, 1, PAGE_SIZE)).items]
-    finally:
-        await engine.dispose()
+    missed = [q for q in typos if not (await catalogue.search(q, 1, PAGE_SIZE)).items]
     return TypoHits(len(typos), len(typos) - len(missed), missed)
 
 
@@ -132,8 +130,9 @@ async def measure_catalog(
         )
         return await runner(phase)
 
-    probes = await probe_queries(built.url, load)
-    typos = await typo_hits(built.url, load)
+    async with catalogue_at(built.url) as catalogue:  # one index load for both
+        probes = await probe_queries(catalogue, load)
+        typos = await typo_hits(catalogue, load)
     stats: dict[str, Stats] = {}
     server_log = VAR / f"api-{built.backend}-{built.products}.log"
     if full:

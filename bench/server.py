@@ -36,9 +36,10 @@ async def api_server(
     *,
     log_path: Path,
     settings: dict[str, str] | None = None,
-    ready_timeout: float = 60.0,
+    ready_timeout: float = 180.0,
 ) -> AsyncIterator[Server]:
-    """Start the API on a free local port, wait for /healthz, and stop it (SIGINT, then kill).
+    """Start the API on a free local port, wait until /healthz says its search index is loaded,
+    and stop it (SIGINT, then kill).
     `settings` are more SHOP_* variables for it, e.g. {"SHOP_SEARCH_CACHE_SECONDS": "0"}."""
     port = free_port()
     env = {key: value for key, value in os.environ.items() if not key.startswith("SHOP_")}
@@ -77,13 +78,15 @@ async def _wait_ready(
                     f"the API server exited with {process.returncode}; see {log_path}"
                 )
             try:
-                if (await client.get("/healthz")).status_code == 200:
+                answer = await client.get("/healthz")
+                # Measured once search reads its in-memory index (it loads after the start).
+                if answer.status_code == 200 and answer.json().get("searchIndex") == "ready":
                     return
             except httpx.TransportError:
                 pass  # not listening yet
             await asyncio.sleep(0.1)
     raise TimeoutError(
-        f"the API server did not answer /healthz in {wait_seconds} s; see {log_path}"
+        f"the API server's search index was not ready in {wait_seconds} s; see {log_path}"
     )
 
 
