@@ -196,17 +196,34 @@ class SearchIndex:
         total = len(self._ids)
         norm = K1 * (1 - B + B * self._lengths[candidates].astype(np.float64) / self._avgdl)
         scores = np.zeros(len(candidates), dtype=np.float64)
+        # A word's whole-stem and prefix phrases are often the same run of stems: each distinct
+        # run is scored once and added as often as it occurs, in order (the sums stay FTS5's).
+        scored: dict[tuple[int, int], npt.NDArray[np.float64] | None] = {}
         for run in phrases:
-            docs, freqs = self._postings(run)
-            hits = len(docs)
-            if not hits:
-                continue
-            idf = max(math.log((total - hits + 0.5) / (hits + 0.5)), 1e-6)
-            at = np.searchsorted(docs, candidates)
-            at[at >= hits] = 0
-            counts = np.where(docs[at] == candidates, freqs[at], 0.0)
-            scores += idf * (counts * (K1 + 1)) / (counts + norm)
+            if run not in scored:
+                scored[run] = self._phrase_score(run, candidates, norm, total)
+            score = scored[run]
+            if score is not None:
+                scores += score
         return scores
+
+    def _phrase_score(
+        self,
+        run: tuple[int, int],
+        candidates: Ids,
+        norm: npt.NDArray[np.float64],
+        total: int,
+    ) -> npt.NDArray[np.float64] | None:
+        docs, freqs = self._postings(run)
+        hits = len(docs)
+        if not hits:
+            return None
+        idf = max(math.log((total - hits + 0.5) / (hits + 0.5)), 1e-6)
+        at = np.searchsorted(docs, candidates)
+        at[at >= hits] = 0
+        counts = np.where(docs[at] == candidates, freqs[at], 0.0)
+        score: npt.NDArray[np.float64] = idf * (counts * (K1 + 1)) / (counts + norm)
+        return score
 
 
 def _first_common(groups: list[Ids], count: int) -> Ids:

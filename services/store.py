@@ -275,19 +275,22 @@ def cards_of_rows(rows: Iterable[Sequence[Any]], product_ids: Sequence[int]) -> 
     `product_ids`."""
     found: dict[int, ProductCard] = {}
     stores: dict[int, StorePublic] = {}  # a handful of stores: build each once per page
-    for pid, name, price, category, store_id, store_name, address, available, *_ in rows:
+    for row in rows:  # by position: the hottest loop of search (80 rows a page)
+        pid = row[0]
         card = found.get(pid)
         if card is None:
             card = found[pid] = ProductCard(
                 id=pid,
-                name=name,
-                price=to_roubles(price),
+                name=row[1],
+                price=to_roubles(row[2]),
                 image_url=image_url(pid),
-                category=category,
+                category=row[3],
                 product_places=[],
             )
+        store_id = row[4]
         if store_id is not None:
-            if store_id not in stores:
-                stores[store_id] = StorePublic(id=store_id, name=store_name, address=address)
-            card.product_places.append(ProductPlace(store=stores[store_id], quantity=available))
+            place = stores.get(store_id)
+            if place is None:
+                place = stores[store_id] = StorePublic(id=store_id, name=row[5], address=row[6])
+            card.product_places.append(ProductPlace(store=place, quantity=row[7]))
     return [found[pid] for pid in product_ids if pid in found]
