@@ -32,9 +32,10 @@ from bench.server import _stop, api_server, free_port
 from core.db import create_engine, create_session_factory, normalize_database_url, transaction
 from core.settings import Settings
 from models.payloads import Queues
-from services import auth, billing, delivery, notification, store
+from services import auth, delivery, store
 from workers.dev import temporal_command
 from workers.migrate import upgrade_async
+from workers.seed import add_funded_shopper
 from workflows.policies import DOMAINS
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -280,28 +281,14 @@ async def prepare(url: str, count: int) -> tuple[list[Shopper], int]:
             assert point.id is not None
             for n, product_id in enumerate(product_ids):
                 name = f"shopper{n:03d}"
-                credential = await auth.stash_credential(
-                    session=session, password_hash=password_hash
-                )
-                await auth.create_user(
+                await add_funded_shopper(
                     session=session,
                     username=name,
+                    password_hash=password_hash,
                     first_name="Покупатель",
                     last_name=str(n),
-                    email=f"{name}@example.ru",
-                    phone="+79000000000",
-                    credential_id=credential,
-                )
-                await billing.open_wallet(session=session, username=name)
-                await billing.credit_wallet(
-                    session=session,
-                    username=name,
-                    amount_kopecks=FUNDS_KOPECKS,
-                    idempotency_key=f"fund-{name}",
+                    funds_kopecks=FUNDS_KOPECKS,
                     reference="bench",
-                )
-                await notification.create_account(
-                    session=session, username=name, email=f"{name}@example.ru", phone="+79000000000"
                 )
                 _, token = await auth.login(
                     session=session,

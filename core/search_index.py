@@ -105,10 +105,6 @@ class SearchIndex:
         builder.add(documents)
         return builder.build()
 
-    @classmethod
-    def empty(cls) -> SearchIndex:
-        return cls.build(())
-
     def extended(self, documents: Iterable[Document]) -> SearchIndex:
         """A new index: this one and `documents`, whose ids all follow `last_id`."""
         builder = IndexBuilder(len(self), self.last_id)

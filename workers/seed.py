@@ -1,5 +1,6 @@
 """`shopflow seed`: the sample catalogue (stores, pickup points, courier slots, products with
-stock), and a generator of large catalogues for benchmarks (`--products 1000000`)."""
+stock), a generator of large catalogues for benchmarks (`--products 1000000`), and shoppers with
+money in their wallets for load tests and benchmarks (`add_funded_shopper`)."""
 
 from __future__ import annotations
 
@@ -13,10 +14,11 @@ from typing import Any
 
 from sqlalchemy import func, text
 from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from core.db import SessionFactory, create_engine, create_session_factory, transaction
 from models.store import Store
-from services import delivery, store
+from services import auth, billing, delivery, notification, store
 from workers.catalog_data import CATEGORIES, COLOURS, DEMAND, PICKUP_POINTS, STORES
 
 SAMPLE_PRODUCTS = sum(len(c.kinds) * len(c.brands) for c in CATEGORIES)  # one of each
@@ -168,3 +170,37 @@ async def _insert(
                 text("UPDATE store_product SET sold = :sold WHERE id = :id"), sold
             )
     return len(batch)
+
+
+async def add_funded_shopper(
+    *,
+    session: AsyncSession,
+    username: str,
+    password_hash: str,
+    first_name: str,
+    last_name: str,
+    funds_kopecks: int,
+    reference: str,
+) -> None:
+    """A customer put straight into the tables, as registration leaves one (account, wallet,
+    notification account; e-mail `<login>@example.ru`), with `funds_kopecks` in the wallet."""
+    credential = await auth.stash_credential(session=session, password_hash=password_hash)
+    email, phone = f"{username}@example.ru", "+79000000000"
+    await auth.create_user(
+        session=session,
+        username=username,
+        first_name=first_name,
+        last_name=last_name,
+        email=email,
+        phone=phone,
+        credential_id=credential,
+    )
+    await billing.open_wallet(session=session, username=username)
+    await billing.credit_wallet(
+        session=session,
+        username=username,
+        amount_kopecks=funds_kopecks,
+        idempotency_key=f"fund-{username}",
+        reference=reference,
+    )
+    await notification.create_account(session=session, username=username, email=email, phone=phone)

@@ -11,8 +11,9 @@ import httpx
 from sqlalchemy import text
 
 from core.db import SessionFactory, transaction
-from services import auth, billing, delivery, notification, store
+from services import auth, delivery, store
 from tests.support.stock import stock_of
+from workers.seed import add_funded_shopper
 
 SHOPPERS = 50
 UNITS = 10
@@ -64,26 +65,14 @@ async def prepare_race(sessions: SessionFactory) -> Race:
         assert point.id is not None
         usernames = [f"{PREFIX}{n:02d}" for n in range(SHOPPERS)]
         for name in usernames:
-            credential = await auth.stash_credential(session=session, password_hash=password_hash)
-            await auth.create_user(
+            await add_funded_shopper(
                 session=session,
                 username=name,
+                password_hash=password_hash,
                 first_name="Гонщик",
                 last_name="",
-                email=f"{name}@example.ru",
-                phone="+79000000000",
-                credential_id=credential,
-            )
-            await billing.open_wallet(session=session, username=name)
-            await billing.credit_wallet(
-                session=session,
-                username=name,
-                amount_kopecks=FUNDS_KOPECKS,
-                idempotency_key=f"fund-{name}",
+                funds_kopecks=FUNDS_KOPECKS,
                 reference="test",
-            )
-            await notification.create_account(
-                session=session, username=name, email=f"{name}@example.ru", phone="+79000000000"
             )
     return Race(product_id, point.id, usernames)
 

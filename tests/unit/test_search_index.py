@@ -69,7 +69,7 @@ def test_products_must_come_in_id_order(index: SearchIndex) -> None:
 
 
 def test_an_empty_index_finds_nothing() -> None:
-    empty = SearchIndex.empty()
+    empty = SearchIndex.build([])
     assert len(empty) == 0
     assert empty.last_id == 0
     assert _ids(empty, "чайник") == []
